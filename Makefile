@@ -1,0 +1,53 @@
+# One command to set up and run each job; the virtualenv is created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench chromium clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+## demo: load the sample list into the database, render the sample issues to out/
+demo: $(STAMP)
+	@$(BIN)/mailer init
+	@$(BIN)/mailer lists --json | grep -q '"name": "sample"' || \
+	  $(BIN)/mailer lists create sample --title "Sample readers"
+	@$(BIN)/mailer subscribers import subscribers/sample.csv --list sample --confirmed
+	@mkdir -p out
+	@for issue in issues/[0-9]*.md; do \
+	  name=$$(basename $$issue .md); \
+	  $(BIN)/mailer render $$issue --format html -o out/$$name.html || exit 1; \
+	  $(BIN)/mailer render $$issue --format text -o out/$$name.txt || exit 1; \
+	  $(BIN)/mailer render $$issue --format eml -o out/$$name.eml || exit 1; \
+	done
+	@echo "Rendered the sample issues into $$(pwd)/out/ - open the .html files in a browser."
+
+## chromium: Debian's chromium, which the browser tests drive headless
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
+
+## lint: ruff and mypy
+lint: $(STAMP)
+	$(BIN)/ruff check mailer tests bench
+	$(BIN)/mypy
+
+## test: set everything up, then lint and run the whole test suite
+test: $(STAMP) chromium lint
+	$(BIN)/pytest
+
+## bench: the benchmarks (JSON on stdout)
+bench: $(STAMP)
+	$(BIN)/python bench/render.py
+	$(BIN)/python bench/import.py
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,1 @@
+"""Lists, subscribers, suppressions, imports and exports, segments."""

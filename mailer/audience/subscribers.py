@@ -1,0 +1,256 @@
+"""Subscribers one by one: add, find, show, unsubscribe, forget."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from mailer.audience.addresses import Address, address_hash, require_address
+from mailer.audience.attributes import AttributeValue, check_name, check_timezone
+from mailer.audience.lists import find_list
+from mailer.audience.suppressions import Suppression, add_suppression, find_suppression
+from mailer.audience.upsert import IncomingSubscriber, RowOutcome, apply_batch
+from mailer.clock import Clock, utc_now
+from mailer.db.engine import write_transaction
+from mailer.db.tables import MEMBERSHIP_STATUSES, lists, memberships, subscribers, suppressions
+from mailer.errors import MailerError
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Membership:
+    list_name: str
+    status: str
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "list": self.list_name,
+            "status": self.status,
+            "source": self.source,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str
+    name: str
+    timezone: str | None
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    status: str | None = None
+    """Status on the list it was looked up through, if any."""
+
+    def as_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "email": self.email,
+            "name": self.name,
+            "timezone": self.timezone,
+            "attributes": self.attributes,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+        }
+        if self.status is not None:
+            data["status"] = self.status
+        return data
+
+
+@dataclass(frozen=True)
+class SubscriberDetail:
+    subscriber: Subscriber
+    memberships: tuple[Membership, ...]
+    suppression: Suppression | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            **self.subscriber.as_json(),
+            "lists": [membership.as_json() for membership in self.memberships],
+            "suppression": self.suppression.as_json() if self.suppression else None,
+        }
+
+
+def _subscriber(row: Any) -> Subscriber:
+    return Subscriber(
+        id=int(row.id),
+        email=row.email,
+        name=row.name,
+        timezone=row.timezone,
+        attributes=dict(row.attributes or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        status=getattr(row, "status", None),
+    )
+
+
+def add_subscribers(
+    engine: sa.Engine,
+    emails: Sequence[str],
+    list_name: str,
+    *,
+    name: str = "",
+    timezone: str = "",
+    attributes: Mapping[str, AttributeValue] | None = None,
+    confirmed: bool = False,
+    source: str = "cli",
+    clock: Clock = utc_now,
+) -> list[RowOutcome]:
+    """Add addresses to a list with the same rules as an import; nothing is written on a bad one."""
+    rows = [
+        IncomingSubscriber(
+            address=require_address(email),
+            name=check_name(name),
+            timezone=check_timezone(timezone),
+            attributes=dict(attributes or {}),
+        )
+        for email in emails
+    ]
+    with write_transaction(engine) as connection:
+        mailing_list = find_list(connection, list_name)
+        return apply_batch(
+            connection, mailing_list, rows, confirmed=confirmed, source=source, now=clock()
+        )
+
+
+def find_subscribers(
+    engine: sa.Engine,
+    *,
+    list_name: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    where: sa.ColumnElement[bool] | None = None,
+    limit: int | None = None,
+) -> Iterator[Subscriber]:
+    """Subscribers by address, optionally on a list (with a status), matching text or a filter."""
+    if status is not None and status not in MEMBERSHIP_STATUSES:
+        raise MailerError(f"status {status!r}: use one of {', '.join(MEMBERSHIP_STATUSES)}")
+    with engine.connect() as connection:
+        if list_name is not None:
+            mailing_list = find_list(connection, list_name)
+            query = (
+                sa.select(subscribers, memberships.c.status)
+                .join(memberships, memberships.c.subscriber_id == subscribers.c.id)
+                .where(memberships.c.list_id == mailing_list.id)
+            )
+            if status is not None:
+                query = query.where(memberships.c.status == status)
+        elif status is not None:
+            raise MailerError("--status needs --list: a status belongs to a list membership")
+        else:
+            query = sa.select(subscribers)
+        if search:
+            pattern = (
+                "%"
+                + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
+            query = query.where(
+                sa.or_(
+                    subscribers.c.email_key.like(pattern, escape="\\"),
+                    sa.func.lower(subscribers.c.name).like(pattern, escape="\\"),
+                )
+            )
+        if where is not None:
+            query = query.where(where)
+        query = query.order_by(subscribers.c.email_key).limit(limit)
+        for row in connection.execution_options(yield_per=2000).execute(query):
+            yield _subscriber(row)
+
+
+def _require_subscriber(connection: sa.Connection, address: Address) -> Any:
+    row = connection.execute(
+        sa.select(subscribers).where(subscribers.c.email_key == address.key)
+    ).first()
+    if row is None:
+        raise MailerError(f"no subscriber {address.email}")
+    return row
+
+
+def show_subscriber(engine: sa.Engine, email: str) -> SubscriberDetail:
+    address = require_address(email)
+    with engine.connect() as connection:
+        row = _require_subscriber(connection, address)
+        member_rows = connection.execute(
+            sa.select(lists.c.name, memberships)
+            .join(lists, lists.c.id == memberships.c.list_id)
+            .where(memberships.c.subscriber_id == row.id)
+            .order_by(lists.c.name)
+        )
+        found = tuple(
+            Membership(m.name, m.status, m.source, m.created_at, m.updated_at) for m in member_rows
+        )
+        suppression = find_suppression(connection, address.key)
+    return SubscriberDetail(_subscriber(row), found, suppression)
+
+
+def unsubscribe(
+    engine: sa.Engine, email: str, list_name: str | None = None, clock: Clock = utc_now
+) -> list[str]:
+    """Unsubscribe from one list, or from all of them; returns the lists that changed."""
+    address = require_address(email)
+    with write_transaction(engine) as connection:
+        row = _require_subscriber(connection, address)
+        condition = sa.and_(
+            memberships.c.subscriber_id == row.id, memberships.c.status != "unsubscribed"
+        )
+        if list_name is not None:
+            mailing_list = find_list(connection, list_name)
+            condition = sa.and_(condition, memberships.c.list_id == mailing_list.id)
+            on_list = connection.execute(
+                sa.select(memberships.c.status).where(
+                    memberships.c.subscriber_id == row.id,
+                    memberships.c.list_id == mailing_list.id,
+                )
+            ).first()
+            if on_list is None:
+                raise MailerError(f"{address.email} is not on the list {list_name!r}")
+        changed = (
+            connection.execute(
+                sa.select(lists.c.name)
+                .join(memberships, memberships.c.list_id == lists.c.id)
+                .where(condition)
+                .order_by(lists.c.name)
+            )
+            .scalars()
+            .all()
+        )
+        connection.execute(
+            sa.update(memberships)
+            .where(condition)
+            .values(status="unsubscribed", updated_at=clock())
+        )
+        if list_name is None:
+            # Leaving everything is a global opt-out: no later list or import may mail them.
+            add_suppression(
+                connection, address.key, address.email, "unsubscribe", "from all lists", clock
+            )
+    return list(changed)
+
+
+def forget_subscriber(engine: sa.Engine, email: str, clock: Clock = utc_now) -> None:
+    """Erase a person: their row and memberships go; only a hash stays, in the suppressions."""
+    address = require_address(email)
+    with write_transaction(engine) as connection:
+        row = _require_subscriber(connection, address)
+        connection.execute(sa.delete(subscribers).where(subscribers.c.id == row.id))
+        hashed = address_hash(address.key)
+        if find_suppression(connection, address.key) is None:
+            add_suppression(connection, address.key, None, "manual", "erased on request", clock)
+        else:
+            connection.execute(
+                sa.update(suppressions)
+                .where(suppressions.c.address_hash == hashed)
+                .values(email=None, detail="erased on request")
+            )

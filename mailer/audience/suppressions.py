@@ -1,0 +1,105 @@
+"""Global suppressions: addresses that are never mailed, whatever list they are on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from mailer.audience.addresses import address_hash, require_address
+from mailer.clock import Clock, utc_now
+from mailer.db.engine import write_transaction
+from mailer.db.tables import SUPPRESSION_REASONS, suppressions
+from mailer.errors import MailerError
+
+
+@dataclass(frozen=True)
+class Suppression:
+    email: str | None
+    """None once the person was erased: only the hash of the address is left."""
+    reason: str
+    detail: str
+    created_at: datetime
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "email": self.email,
+            "reason": self.reason,
+            "detail": self.detail,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+        }
+
+
+def check_reason(reason: str) -> str:
+    if reason not in SUPPRESSION_REASONS:
+        raise MailerError(
+            f"suppression reason {reason!r}: use one of {', '.join(SUPPRESSION_REASONS)}"
+        )
+    return reason
+
+
+def suppressed_hashes(connection: sa.Connection, hashes: Iterable[str]) -> dict[str, str]:
+    """Of these address hashes, the suppressed ones with their reasons."""
+    wanted = list(hashes)
+    if not wanted:
+        return {}
+    query = sa.select(suppressions.c.address_hash, suppressions.c.reason).where(
+        suppressions.c.address_hash.in_(wanted)
+    )
+    return {row.address_hash: row.reason for row in connection.execute(query)}
+
+
+def find_suppression(connection: sa.Connection, key: str) -> Suppression | None:
+    row = connection.execute(
+        sa.select(suppressions).where(suppressions.c.address_hash == address_hash(key))
+    ).first()
+    if row is None:
+        return None
+    return Suppression(row.email, row.reason, row.detail, row.created_at)
+
+
+def add_suppression(
+    connection: sa.Connection,
+    key: str,
+    email: str | None,
+    reason: str,
+    detail: str = "",
+    clock: Clock = utc_now,
+) -> bool:
+    """Suppress the address unless it already is (the first reason stays); True if added."""
+    if find_suppression(connection, key) is not None:
+        return False
+    connection.execute(
+        sa.insert(suppressions).values(
+            address_hash=address_hash(key),
+            email=email,
+            reason=check_reason(reason),
+            detail=detail,
+            created_at=clock(),
+        )
+    )
+    return True
+
+
+def suppress(
+    engine: sa.Engine, email: str, reason: str, detail: str = "", clock: Clock = utc_now
+) -> bool:
+    check_reason(reason)
+    address = require_address(email)
+    with write_transaction(engine) as connection:
+        return add_suppression(connection, address.key, address.email, reason, detail, clock)
+
+
+def unsuppress(engine: sa.Engine, email: str) -> Suppression:
+    """Lift a suppression explicitly; the only way a suppressed address is mailed again."""
+    address = require_address(email)
+    with write_transaction(engine) as connection:
+        existing = find_suppression(connection, address.key)
+        if existing is None:
+            raise MailerError(f"{address.email} is not suppressed")
+        connection.execute(
+            sa.delete(suppressions).where(suppressions.c.address_hash == address_hash(address.key))
+        )
+    return existing

@@ -1,0 +1,55 @@
+"""What every command shares: the settings (loaded once, lazily) and the consoles."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+
+from mailer.config import Settings, load_settings
+from mailer.db.migrate import open_database
+from mailer.render.pipeline import Renderer
+
+
+def out_console() -> Console:
+    # Built per call so output follows sys.stdout as it is now (tests capture it).
+    return Console(file=sys.stdout, soft_wrap=True, highlight=False)
+
+
+def err_console() -> Console:
+    return Console(file=sys.stderr, soft_wrap=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@dataclass
+class AppContext:
+    config_path: Path | None
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        return Renderer(self.settings)
+
+    @cached_property
+    def engine(self) -> sa.Engine:
+        """The database, migrated to the newest schema on first use."""
+        return open_database(self.settings.database.url)
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppContext)
+    return obj

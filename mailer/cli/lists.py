@@ -1,0 +1,87 @@
+"""``mailer lists``: show, create and delete mailing lists."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mailer.audience.lists import all_lists, create_list, delete_list
+from mailer.cli.context import app_context, out_console, print_json
+
+lists_app = typer.Typer(help="Mailing lists.", no_args_is_help=False)
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@lists_app.callback(invoke_without_command=True)
+def lists_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show every list with its member counts by status."""
+    if ctx.invoked_subcommand is not None:
+        return
+    found = all_lists(app_context(ctx).engine)
+    if as_json:
+        print_json([mailing_list.as_json() for mailing_list in found])
+        return
+    if not found:
+        out_console().print("No lists yet: create one with `mailer lists create NAME`.")
+        return
+    table = Table("name", "title", "opt-in", "confirmed", "unconfirmed", "unsubscribed")
+    for mailing_list in found:
+        counts = mailing_list.counts
+        table.add_row(
+            mailing_list.name,
+            mailing_list.title,
+            "double" if mailing_list.double_opt_in else "single",
+            str(counts["confirmed"]),
+            str(counts["unconfirmed"]),
+            str(counts["unsubscribed"]),
+        )
+    out_console().print(table)
+
+
+@lists_app.command("create")
+def create_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Short name: lower-case letters, digits, - and _.")],
+    title: Annotated[str, typer.Option(help="Title shown to subscribers.")] = "",
+    description: Annotated[str, typer.Option(help="What the list is about.")] = "",
+    double_opt_in: Annotated[
+        bool,
+        typer.Option(
+            "--double-opt-in/--single-opt-in",
+            help="Whether new subscribers must confirm by email before they are mailed.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a list."""
+    created = create_list(
+        app_context(ctx).engine,
+        name,
+        title=title,
+        description=description,
+        double_opt_in=double_opt_in,
+    )
+    if as_json:
+        print_json(created.as_json())
+    else:
+        kind = "double" if created.double_opt_in else "single"
+        out_console().print(f"Created list {created.name!r} ({kind} opt-in).")
+
+
+@lists_app.command("delete")
+def delete_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The list to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a list and its memberships (subscribers and suppressions are kept)."""
+    if not yes:
+        typer.confirm(f"Delete the list {name!r} and all its memberships?", abort=True)
+    members = delete_list(app_context(ctx).engine, name)
+    out_console().print(f"Deleted list {name!r} ({members} memberships).")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lists_app, name="lists")

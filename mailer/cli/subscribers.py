@@ -1,0 +1,202 @@
+"""``mailer subscribers``: find, show, add, unsubscribe, suppress and forget subscribers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mailer.audience.attributes import AttributeValue, attribute_value, check_attribute_key
+from mailer.audience.segments import parse_segment, segment_clause
+from mailer.audience.subscribers import (
+    add_subscribers,
+    find_subscribers,
+    forget_subscriber,
+    show_subscriber,
+    unsubscribe,
+)
+from mailer.audience.suppressions import suppress, unsuppress
+from mailer.audience.upsert import Outcome
+from mailer.cli.context import app_context, out_console, print_json
+from mailer.errors import MailerError
+
+subscribers_app = typer.Typer(help="Subscribers, imports, exports and suppressions.")
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ListOption = Annotated[str | None, typer.Option("--list", "-l", help="Mailing list name.")]
+
+
+@subscribers_app.callback(invoke_without_command=True)
+def subscribers_command(
+    ctx: typer.Context,
+    list_name: ListOption = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only members with this status (needs --list).")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Text found in the address or the name.")
+    ] = None,
+    segment: Annotated[
+        str | None,
+        typer.Option(help='Filter, e.g. \'country = "CN" and "ai" in tags\'.'),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find subscribers, on a list or everywhere."""
+    if ctx.invoked_subcommand is not None:
+        return
+    engine = app_context(ctx).engine
+    where = segment_clause(parse_segment(segment), engine.dialect.name) if segment else None
+    found = find_subscribers(
+        engine, list_name=list_name, status=status, search=search, where=where, limit=limit
+    )
+    if as_json:
+        print_json([subscriber.as_json() for subscriber in found])
+        return
+    table = Table("email", "name", "status", "timezone", "attributes")
+    count = 0
+    for subscriber in found:
+        attributes = ", ".join(f"{k}={v}" for k, v in sorted(subscriber.attributes.items()))
+        table.add_row(
+            subscriber.email,
+            subscriber.name,
+            subscriber.status or "",
+            subscriber.timezone or "",
+            attributes,
+        )
+        count += 1
+    out_console().print(table)
+    out_console().print(f"{count} subscriber{'s' if count != 1 else ''}.")
+
+
+def _parse_attributes(pairs: list[str]) -> dict[str, AttributeValue]:
+    attributes: dict[str, AttributeValue] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise MailerError(f"--attr {pair!r}: write it as KEY=VALUE")
+        key = check_attribute_key(key)
+        attributes[key] = attribute_value(key, value)
+    return attributes
+
+
+@subscribers_app.command("add")
+def add_command(
+    ctx: typer.Context,
+    emails: Annotated[list[str], typer.Argument(help="One or more addresses.")],
+    list_name: Annotated[str, typer.Option("--list", "-l", help="Mailing list name.")],
+    name: Annotated[str, typer.Option(help="The subscriber's name.")] = "",
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Asia/Shanghai.")] = "",
+    attr: Annotated[
+        list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute; repeatable.")
+    ] = None,
+    confirmed: Annotated[
+        bool, typer.Option("--confirmed", help="Skip double opt-in: they already agreed.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add addresses to a list (suppressed or unsubscribed ones are refused)."""
+    outcomes = add_subscribers(
+        app_context(ctx).engine,
+        emails,
+        list_name,
+        name=name,
+        timezone=timezone,
+        attributes=_parse_attributes(attr or []),
+        confirmed=confirmed,
+    )
+    if as_json:
+        print_json(
+            [
+                {"email": o.row.address.email, "outcome": o.outcome.value, "detail": o.detail}
+                for o in outcomes
+            ]
+        )
+    else:
+        for o in outcomes:
+            detail = f" ({o.detail})" if o.detail else ""
+            out_console().print(f"{o.row.address.email}: {o.outcome.value}{detail}")
+    if any(o.outcome in (Outcome.SUPPRESSED, Outcome.UNSUBSCRIBED) for o in outcomes):
+        raise typer.Exit(1)
+
+
+@subscribers_app.command("show")
+def show_command(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Everything stored about one subscriber."""
+    detail = show_subscriber(app_context(ctx).engine, email)
+    if as_json:
+        print_json(detail.as_json())
+        return
+    console = out_console()
+    subscriber = detail.subscriber
+    console.print(f"{subscriber.email}  {subscriber.name}")
+    console.print(f"  time zone: {subscriber.timezone or '-'}")
+    for key, value in sorted(subscriber.attributes.items()):
+        console.print(f"  {key}: {value}")
+    for membership in detail.memberships:
+        console.print(f"  list {membership.list_name}: {membership.status}")
+    if detail.suppression:
+        console.print(f"  suppressed: {detail.suppression.reason} {detail.suppression.detail}")
+
+
+@subscribers_app.command("unsubscribe")
+def unsubscribe_command(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address.")],
+    list_name: Annotated[
+        str | None, typer.Option("--list", "-l", help="Only this list (else all of them).")
+    ] = None,
+) -> None:
+    """Unsubscribe from one list, or from every list (which also suppresses the address)."""
+    changed = unsubscribe(app_context(ctx).engine, email, list_name)
+    where = ", ".join(changed) if changed else "no list they were still on"
+    out_console().print(f"Unsubscribed {email.strip()} from {where}.")
+
+
+@subscribers_app.command("suppress")
+def suppress_command(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address.")],
+    reason: Annotated[
+        str, typer.Option(help="bounce, spamreport, unsubscribe, manual or invalid.")
+    ],
+    detail: Annotated[str, typer.Option(help="A note kept with the suppression.")] = "",
+) -> None:
+    """Never mail this address again, whatever list it is on."""
+    added = suppress(app_context(ctx).engine, email, reason, detail)
+    state = "Suppressed" if added else "Already suppressed:"
+    out_console().print(f"{state} {email.strip()}.")
+
+
+@subscribers_app.command("unsuppress")
+def unsuppress_command(
+    ctx: typer.Context, email: Annotated[str, typer.Argument(help="The address.")]
+) -> None:
+    """Lift a suppression, so the address can be mailed again."""
+    lifted = unsuppress(app_context(ctx).engine, email)
+    out_console().print(f"Lifted the {lifted.reason} suppression of {email.strip()}.")
+
+
+@subscribers_app.command("forget")
+def forget_command(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a person and all their data; a one-way hash keeps them from being re-imported."""
+    if not yes:
+        typer.confirm(f"Erase {email.strip()} and everything stored about them?", abort=True)
+    forget_subscriber(app_context(ctx).engine, email)
+    out_console().print(f"Erased {email.strip()}; a hash of the address stays suppressed.")
+
+
+def register(app: typer.Typer) -> None:
+    from mailer.cli import subscriber_files
+
+    subscriber_files.register(subscribers_app)
+    app.add_typer(subscribers_app, name="subscribers")

@@ -1,0 +1,261 @@
+"""Typed settings from a TOML file plus ``MAILER_<SECTION>_<KEY>`` environment overrides.
+
+Lookup order for the file: an explicit path, then ``$MAILER_CONFIG``, then ``./mailer.toml``,
+then built-in defaults that work with no file at all. Secrets never live in the file: the file
+names the environment variable that holds each secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mailer.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "mailer.toml"
+ENV_CONFIG_PATH = "MAILER_CONFIG"
+ENV_PREFIX = "MAILER_"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_email(value: str) -> str:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
+    return value
+
+
+class NewsletterSettings(Section):
+    name: str = Field("Tech in China Weekly", description="Shown in the header and From name.")
+    from_email: str = Field("newsletter@example.com", description="Sender address.")
+    from_name: str = Field("", description="Display name of the sender; the name when empty.")
+    reply_to: str = Field("", description="Where replies go; the sender address when empty.")
+    postal_address: str = Field(
+        "", description="Physical postal address printed in every footer (required by law)."
+    )
+    timezone: str = Field("UTC", description="IANA zone for dates and schedules.")
+    base_url: str = Field(
+        "https://newsletter.example.com",
+        description="Public https URL of `mailer serve`: archive, unsubscribe and preferences.",
+    )
+    list_id: str = Field("", description="List-Id header domain part; from base_url when empty.")
+
+    @field_validator("from_email")
+    @classmethod
+    def _from_email(cls, value: str) -> str:
+        return _check_email(value)
+
+    @field_validator("reply_to")
+    @classmethod
+    def _reply_to(cls, value: str) -> str:
+        return _check_email(value) if value else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone such as 'Asia/Shanghai'"
+            ) from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or value[-3:] == "://":
+            raise ValueError(f"{value!r} must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def sender_name(self) -> str:
+        return self.from_name or self.name
+
+
+class PathSettings(Section):
+    issues: Path = Field(Path("issues"), description="Folder of issue Markdown files.")
+    templates: Path = Field(Path("templates/email"), description="Folder of email templates.")
+    subscribers: Path = Field(Path("subscribers"), description="Folder of subscriber CSV files.")
+    var: Path = Field(Path("var"), description="Folder for the database, outbox and keys.")
+
+
+class DatabaseSettings(Section):
+    url: str = Field("", description="SQLAlchemy URL; empty means SQLite at <var>/mailer.db.")
+
+
+class SendGridSettings(Section):
+    api_key_env: str = Field("SENDGRID_API_KEY", description="Env var holding the API key.")
+    host: str = Field("https://api.sendgrid.com", description="API base URL.")
+    batch_size: int = Field(1000, ge=1, le=1000, description="Recipients per request.")
+    timeout: float = Field(30.0, gt=0, description="Seconds before a request is given up.")
+    sandbox: bool = Field(False, description="Validate requests without delivering mail.")
+    categories: list[str] = Field(default_factory=list, description="SendGrid categories.")
+    asm_group_id: int = Field(0, ge=0, description="Unsubscribe group id; 0 for none.")
+
+
+class SmtpSettings(Section):
+    host: str = Field("127.0.0.1", description="SMTP server host.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    username: str = Field("", description="Login name; no login when empty.")
+    password_env: str = Field("MAILER_SMTP_PASSWORD", description="Env var holding the password.")
+    security: Literal["starttls", "ssl", "none"] = Field("starttls", description="TLS mode.")
+
+
+class OutboxSettings(Section):
+    dir: Path = Field(Path("var/outbox"), description="Folder that receives one .eml per message.")
+
+
+class TransportSettings(Section):
+    default: Literal["sendgrid", "smtp", "outbox"] = Field(
+        "outbox", description="Transport used when a command names none."
+    )
+    sendgrid: SendGridSettings = Field(default_factory=SendGridSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+
+
+class WebSettings(Section):
+    secret_key_env: str = Field(
+        "MAILER_SECRET_KEY",
+        description="Env var holding the key that signs unsubscribe links; "
+        "when unset, a random key is created once under <var>/secret_key.",
+    )
+
+
+class Settings(Section):
+    newsletter: NewsletterSettings = Field(default_factory=NewsletterSettings)
+    paths: PathSettings = Field(default_factory=PathSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    transport: TransportSettings = Field(default_factory=TransportSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    source: Path | None = Field(None, exclude=True, description="The file these came from.")
+
+
+def _env_overrides(
+    model: type[BaseModel], environ: Mapping[str, str], prefix: str
+) -> dict[str, Any]:
+    """Collect ``MAILER_SECTION_KEY`` values for every known field, walking nested sections."""
+    found: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name == "source":
+            continue
+        key = f"{prefix}{name.upper()}"
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            nested = _env_overrides(annotation, environ, key + "_")
+            if nested:
+                found[name] = nested
+        elif key in environ:
+            raw = environ[key]
+            found[name] = json.loads(raw) if raw.lstrip().startswith("[") else raw
+    return found
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    location = ".".join(str(part) for part in error["loc"])
+    section, _, key = location.rpartition(".")
+    if error["type"] == "extra_forbidden":
+        where = f"[{section}] " if section else ""
+        return f"{where}unknown key {key!r}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{location}: {message}"
+
+
+def _resolve_paths(settings: Settings, root: Path) -> Settings:
+    def absolute(path: Path) -> Path:
+        return path if path.is_absolute() else root / path
+
+    paths = settings.paths.model_copy(
+        update={name: absolute(getattr(settings.paths, name)) for name in PathSettings.model_fields}
+    )
+    outbox = settings.transport.outbox.model_copy(
+        update={"dir": absolute(settings.transport.outbox.dir)}
+    )
+    transport = settings.transport.model_copy(update={"outbox": outbox})
+    database = settings.database.model_copy(
+        update={"url": _database_url(settings.database.url, root, paths.var)}
+    )
+    return settings.model_copy(
+        update={"paths": paths, "transport": transport, "database": database}
+    )
+
+
+def _database_url(url: str, root: Path, var: Path) -> str:
+    """An empty URL means SQLite under var/; a relative SQLite path is relative to the config."""
+    if not url:
+        return f"sqlite:///{var / 'mailer.db'}"
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != prefix + ":memory:":
+        path = Path(url[len(prefix) :])
+        if not path.is_absolute():
+            return prefix + str(root / path)
+    return url
+
+
+def find_config_file(explicit: Path | None, environ: Mapping[str, str], cwd: Path) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: config file not found (given with --config)")
+        return explicit
+    from_env = environ.get(ENV_CONFIG_PATH)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (named by ${ENV_CONFIG_PATH})")
+        return path
+    local = cwd / DEFAULT_CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_settings(
+    explicit: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Read settings; every problem is a ConfigError naming the key and the file."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    path = find_config_file(explicit, environ, cwd)
+    data: dict[str, Any] = {}
+    origin = "built-in defaults"
+    if path is not None:
+        origin = str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not valid UTF-8 ({exc.reason})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    overrides = _env_overrides(Settings, environ, ENV_PREFIX)
+    if overrides:
+        origin += " and MAILER_* environment variables"
+    try:
+        settings = Settings.model_validate(_merge(data, overrides))
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"{origin}: {problems}") from None
+    root = path.parent.resolve() if path is not None else cwd.resolve()
+    return _resolve_paths(settings, root).model_copy(update={"source": path})

@@ -1,0 +1,224 @@
+"""Issue files (``issues/NNNN-slug.md``): YAML front matter plus a Markdown body.
+
+Every problem is reported as ``path:line: what is wrong``. Front matter is read with YAML's
+BaseLoader, so every scalar stays a string and is typed by the model below: a title of ``NO`` or
+``1.10`` stays the text the editor typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mailer.errors import LocatedError, MailerError
+
+FRONT_MATTER_FENCE = "---"
+ISSUE_FILE_PATTERN = re.compile(r"^(\d{1,6})-[a-z0-9][a-z0-9-]*\.md$")
+
+
+class HeroImage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    src: str
+    alt: str = Field(min_length=1)
+    width: int = Field(600, ge=1, le=1200)
+    href: str | None = None
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+    url: str | None = None
+
+
+class FrontMatter(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    number: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    subject: str = Field(min_length=1, max_length=250)
+    preheader: str = Field("", max_length=250)
+    date: dt.date
+    template: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    status: Literal["draft", "ready"] = "draft"
+    hero: HeroImage | None = None
+    tags: list[str] = Field(default_factory=list)
+    byline: str | None = None
+    source: Source | None = None
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\n" in value or "\r" in value:
+            raise ValueError("must be a single line")
+        return value
+
+
+@dataclass(frozen=True)
+class Issue:
+    path: Path
+    meta: FrontMatter
+    body: str
+    body_line: int
+    """1-based line of the file where the Markdown body starts, for error locations."""
+
+    @property
+    def number(self) -> int:
+        return self.meta.number
+
+    @property
+    def template(self) -> str:
+        return self.meta.template
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LocatedError(path, line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+    return text.removeprefix("\ufeff")
+
+
+def _split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
+    """Return (front matter text, body text, line where the body starts)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
+        raise LocatedError(path, 1, "missing front matter: the file must start with a '---' line")
+    for index in range(1, len(lines)):
+        if lines[index].strip() == FRONT_MATTER_FENCE:
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    raise LocatedError(path, 1, "front matter is not closed: add a '---' line after it")
+
+
+def _key_lines(
+    node: yaml.Node, prefix: tuple[Any, ...], first_line: int
+) -> dict[tuple[Any, ...], int]:
+    """Map each key path in the YAML tree to its line number in the file."""
+    lines: dict[tuple[Any, ...], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = (*prefix, key_node.value)
+            lines[path] = first_line + key_node.start_mark.line
+            lines.update(_key_lines(value_node, path, first_line))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            path = (*prefix, index)
+            lines[path] = first_line + item.start_mark.line
+            lines.update(_key_lines(item, path, first_line))
+    return lines
+
+
+def _parse_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    first_line = 2  # the front matter starts on the line after the opening fence
+    try:
+        loader = yaml.BaseLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        line = first_line + exc.problem_mark.line if exc.problem_mark else 1
+        raise LocatedError(path, line, f"front matter is not valid YAML: {exc.problem}") from None
+    if not isinstance(data, dict):
+        raise LocatedError(path, first_line, "front matter must be a mapping of 'key: value' lines")
+    assert node is not None
+    return data, _key_lines(node, (), first_line)
+
+
+def _line_for(location: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
+    for end in range(len(location), 0, -1):
+        if location[:end] in lines:
+            return lines[location[:end]]
+    return 2
+
+
+def _validate(path: Path, data: dict[str, Any], lines: dict[tuple[Any, ...], int]) -> FrontMatter:
+    try:
+        return FrontMatter.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = tuple(error["loc"])
+        name = ".".join(str(part) for part in location)
+        if error["type"] == "missing":
+            message = f"front matter is missing required key {name!r}"
+        elif error["type"] == "extra_forbidden":
+            message = f"unknown front matter key {name!r}"
+        else:
+            shown = error.get("input")
+            message = f"{name}: {error['msg'].removeprefix('Value error, ')} (got {shown!r})"
+        raise LocatedError(path, _line_for(location, lines), message) from None
+
+
+def parse_issue(path: Path, raw: bytes, templates_dir: Path | None = None) -> Issue:
+    """Parse an issue file's bytes; ``templates_dir`` enables the template-exists check."""
+    text = _decode(path, raw)
+    front, body, body_line = _split_front_matter(path, text)
+    data, lines = _parse_yaml(path, front)
+    meta = _validate(path, data, lines)
+    numbered = ISSUE_FILE_PATTERN.match(path.name)
+    if numbered and int(numbered.group(1)) != meta.number:
+        expected = int(numbered.group(1))
+        raise LocatedError(
+            path,
+            lines.get(("number",), 2),
+            f"number {meta.number} does not match the file name (expected {expected})",
+        )
+    if templates_dir is not None and not (templates_dir / f"{meta.template}.mjml.j2").is_file():
+        known = ", ".join(sorted(available_templates(templates_dir))) or "none"
+        raise LocatedError(
+            path,
+            lines.get(("template",), 2),
+            f"unknown template {meta.template!r} (templates in {templates_dir}: {known})",
+        )
+    if not body.strip():
+        raise LocatedError(path, body_line, "the issue has no body: write the Markdown after '---'")
+    return Issue(path=path, meta=meta, body=body, body_line=body_line)
+
+
+def load_issue(path: Path, templates_dir: Path | None = None) -> Issue:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise MailerError(f"{path}: no such issue file") from None
+    except IsADirectoryError:
+        raise MailerError(f"{path}: is a folder, not an issue file") from None
+    return parse_issue(path, raw, templates_dir)
+
+
+def available_templates(templates_dir: Path) -> list[str]:
+    return sorted(
+        p.name.removesuffix(".mjml.j2")
+        for p in templates_dir.glob("*.mjml.j2")
+        if not p.name.startswith("_")
+    )
+
+
+def issue_files(issues_dir: Path) -> list[Path]:
+    """Issue files in the folder, by number (``NNNN-slug.md``)."""
+    if not issues_dir.is_dir():
+        raise MailerError(f"{issues_dir}: the issues folder does not exist")
+    found = [p for p in issues_dir.iterdir() if p.is_file() and ISSUE_FILE_PATTERN.match(p.name)]
+    return sorted(found, key=lambda p: (int(p.name.split("-", 1)[0]), p.name))
+
+
+def find_issue(reference: str, issues_dir: Path) -> Path:
+    """Resolve an issue given as a path or as a number (``87`` finds ``0087-*.md``)."""
+    if reference.isdigit():
+        wanted = int(reference)
+        matches = [p for p in issue_files(issues_dir) if int(p.name.split("-", 1)[0]) == wanted]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise MailerError(f"no issue number {wanted} in {issues_dir}")
+        names = ", ".join(p.name for p in matches)
+        raise MailerError(f"issue number {wanted} is ambiguous in {issues_dir}: {names}")
+    path = Path(reference)
+    if not path.exists():
+        raise MailerError(f"{path}: no such issue file (give a path or an issue number)")
+    return path

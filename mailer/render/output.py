@@ -1,0 +1,67 @@
+"""Render an issue for one reader in one of the output formats (html, text, eml, mjml)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import parseaddr
+from enum import StrEnum
+
+from email_validator import EmailNotValidError, validate_email
+
+from mailer.clock import Clock, utc_now
+from mailer.config import Settings
+from mailer.content import find_issue, load_issue
+from mailer.errors import MailerError
+from mailer.links import recipient
+from mailer.render.eml import Envelope, build_message
+from mailer.render.pipeline import RenderedEmail, Renderer
+from mailer.render.tokens import Recipient
+from mailer.signing import load_secret_key
+
+SAMPLE_READER = "Sample Reader <reader@example.com>"
+PREVIEW_LIST = "preview"
+
+
+class OutputFormat(StrEnum):
+    html = "html"
+    text = "text"
+    eml = "eml"
+    mjml = "mjml"
+
+
+def render_reference(settings: Settings, renderer: Renderer, reference: str) -> RenderedEmail:
+    """Render the issue given as a path or a number."""
+    path = find_issue(reference, settings.paths.issues)
+    return renderer.render(load_issue(path, settings.paths.templates))
+
+
+def parse_reader(settings: Settings, to: str | None, list_name: str = PREVIEW_LIST) -> Recipient:
+    """A recipient from ``email`` or ``Name <email>``, with signed links of its own."""
+    display_name, address = parseaddr(to or SAMPLE_READER)
+    if not address:
+        raise MailerError(f"--to {to!r}: not an email address")
+    try:
+        email = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise MailerError(f"--to {to!r}: {exc}") from None
+    key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
+    return recipient(settings.newsletter.base_url, key, email, display_name, list_name=list_name)
+
+
+def render_output(
+    settings: Settings,
+    rendered: RenderedEmail,
+    output_format: OutputFormat,
+    reader: Recipient,
+    clock: Clock = utc_now,
+) -> bytes:
+    if output_format is OutputFormat.mjml:
+        return rendered.mjml.encode("utf-8")
+    content = rendered.personalize(reader)
+    if output_format is OutputFormat.html:
+        return content.html.encode("utf-8")
+    if output_format is OutputFormat.text:
+        return content.text.encode("utf-8")
+    sent_at: datetime = clock()
+    envelope = Envelope(newsletter=settings.newsletter, list_name=PREVIEW_LIST, sent_at=sent_at)
+    return build_message(envelope, reader, content).as_bytes()
