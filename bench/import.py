@@ -56,9 +56,7 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> int:
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Wall time and peak RSS of one child process."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -76,8 +74,9 @@ def import_into(url: str, work: Path, data: Path, label: str) -> dict[str, Any]:
     config = work / f"{label}.toml"
     config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
     subprocess.run(mailer(config, "lists", "create", "bench"), check=True, capture_output=True)
-    result = run_measured(mailer(config, "subscribers", "import", str(data), "--list", "bench",
-                                 "--json"))
+    result = run_measured(
+        mailer(config, "subscribers", "import", str(data), "--list", "bench", "--json")
+    )
     summary = json.loads(result.pop("stdout"))
     summary.pop("problems")
     return {**result, "summary": summary, "config": config}
@@ -121,8 +120,15 @@ def main() -> None:
         }
 
         export = run_measured(
-            mailer(sqlite["config"], "subscribers", "export", "--list", "bench", "-o",
-                   str(work / "export.csv"))
+            mailer(
+                sqlite["config"],
+                "subscribers",
+                "export",
+                "--list",
+                "bench",
+                "-o",
+                str(work / "export.csv"),
+            )
         )
         report["sqlite_export"] = {
             "seconds": round(export["seconds"], 2),

@@ -1,3 +1,5 @@
+import sys
+
 from mailer.cli import main
 
-main()
+sys.exit(main())

@@ -4,6 +4,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,21 +62,29 @@ POSTGRES_URL = os.environ.get("MAILER_TEST_DATABASE_URL", "")
 DATABASE_BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 
-@pytest.fixture(params=DATABASE_BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a schema of its own on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'var' / 'mailer.db'}"
+@contextmanager
+def fresh_database_url(backend: str, folder: Path) -> Iterator[str]:
+    """An empty database: a SQLite file in ``folder``, or a schema of its own on PostgreSQL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'var' / 'mailer.db'}"
         return
     schema = f"mailer_test_{uuid.uuid4().hex[:12]}"
     admin = create_db_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture(params=DATABASE_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

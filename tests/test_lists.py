@@ -79,7 +79,9 @@ def test_lists_json_counts_members_by_status(db_project: Project, cli: Cli) -> N
     cli("lists", "create", "weekly")
     cli("lists", "create", "daily", "--double-opt-in")
     cli("lists", "create", "empty")
-    add = cli("subscribers", "add", "a@example.com", "b@example.com", "c@example.com", "-l", "weekly")
+    add = cli(
+        "subscribers", "add", "a@example.com", "b@example.com", "c@example.com", "-l", "weekly"
+    )
     assert add.code == 0, add.err
     assert cli("subscribers", "add", "a@example.com", "d@example.com", "-l", "daily").code == 0
     assert cli("subscribers", "add", "e@example.com", "-l", "daily", "--confirmed").code == 0

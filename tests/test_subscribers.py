@@ -129,7 +129,9 @@ def test_status_errors(weekly: Cli) -> None:
     assert result.code == 1 and "status 'active'" in result.err
 
 
-def test_double_opt_in_members_are_unconfirmed_until_confirmed(db_project: Project, cli: Cli) -> None:
+def test_double_opt_in_members_are_unconfirmed_until_confirmed(
+    db_project: Project, cli: Cli
+) -> None:
     cli("lists", "create", "daily", "--double-opt-in")
     assert add(cli, "a@example.com", "b@example.com", "-l", "daily")[0]["outcome"] == "imported"
     add(cli, "c@example.com", "-l", "daily", "--confirmed")

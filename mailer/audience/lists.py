@@ -47,7 +47,7 @@ def _row_to_list(
         description=str(row.description),
         double_opt_in=bool(row.double_opt_in),
         created_at=row.created_at,
-        counts=counts or {},
+        counts=counts or dict.fromkeys(MEMBERSHIP_STATUSES, 0),
     )
 
 
@@ -110,8 +110,7 @@ def all_lists(engine: sa.Engine) -> list[MailingList]:
     with engine.connect() as connection:
         counts = _counts(connection)
         rows = connection.execute(sa.select(lists).order_by(lists.c.name)).all()
-    empty = dict.fromkeys(MEMBERSHIP_STATUSES, 0)
-    return [_row_to_list(row, counts.get(int(row.id), dict(empty))) for row in rows]
+    return [_row_to_list(row, counts.get(int(row.id))) for row in rows]
 
 
 def delete_list(engine: sa.Engine, name: str) -> int:

@@ -39,7 +39,9 @@ def root(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = AppContext(config_path=config)
+    context = AppContext(config_path=config)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
 
 
 for module in (render, preview, check, issues, database, lists, subscribers):

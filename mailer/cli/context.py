@@ -48,6 +48,11 @@ class AppContext:
         """The database, migrated to the newest schema on first use."""
         return open_database(self.settings.database.url)
 
+    def close(self) -> None:
+        """Close pooled database connections before the process (or the test) moves on."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
 
 def app_context(ctx: typer.Context) -> AppContext:
     obj = ctx.find_root().obj

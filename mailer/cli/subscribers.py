@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from mailer.audience.attributes import AttributeValue, attribute_value, check_attribute_key
-from mailer.audience.segments import parse_segment, segment_clause
+from mailer.audience.segment_sql import segment_clause
+from mailer.audience.segments import parse_segment
 from mailer.audience.subscribers import (
     add_subscribers,
     find_subscribers,
