@@ -111,12 +111,7 @@ def test_the_cli_prints_problems_as_file_line_and_a_summary(
 
 def test_invalid_utf8_rejects_only_that_row(db_project: Project, weekly: Cli) -> None:
     # Line 3 holds a Latin-1 byte; the lines around it are UTF-8.
-    data = (
-        b"email,name\n"
-        b"a@example.com,Ann\n"
-        b"b@example.com,B\xe9a\n"
-        + "c@example.com,Cé\n".encode()
-    )
+    data = b"email,name\na@example.com,Ann\nb@example.com,B\xe9a\n" + "c@example.com,Cé\n".encode()
     summary = import_json(weekly, write(db_project, "latin.csv", data))
     assert [(p["line"], p["reason"]) for p in summary["problems"]] == [(3, "not valid UTF-8")]
     assert sorted(members(weekly)) == ["a@example.com", "c@example.com"]
@@ -227,7 +222,7 @@ def test_missing_file_and_unknown_list(db_project: Project, weekly: Cli) -> None
 def test_import_from_stdin(
     db_project: Project, weekly: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = "email,name\nin@example.com,Piped\nbad\n".encode()
+    data = b"email,name\nin@example.com,Piped\nbad\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     summary = import_json(weekly, "-")
     assert summary["file"] == "<stdin>" and summary["imported"] == 1
