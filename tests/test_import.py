@@ -242,6 +242,7 @@ def test_export_reimports_to_the_same_data(db_project: Project, weekly: Cli) -> 
         'a@example.com,"Lin, Ada",Asia/Shanghai,ai;policy,"Shang\nhai",=1+2\n'
         "b@example.com,@Bo,,,+86,-5\n"
         "c@example.com,王芳,,chips,,\n"
+        'd@example.com,,,,"lone\rreturn",\n'
     )
     import_json(weekly, write(db_project, "in.csv", data))
     exported = export(weekly)

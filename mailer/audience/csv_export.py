@@ -46,7 +46,9 @@ def export_csv(engine: sa.Engine, list_name: str, out: TextIO, *, status: str | 
         if status is not None:
             members = members.where(memberships.c.status == status)
         keys = _attribute_keys(connection, members)
-        writer = csv.writer(out, lineterminator="\n")
+        # "\r\n" rows (RFC 4180): minimal quoting then also quotes cells holding a lone "\r",
+        # which a reader would otherwise take for the end of the row.
+        writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([*FIXED_COLUMNS, *keys])
         query = (
             sa.select(

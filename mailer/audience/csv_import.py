@@ -123,17 +123,20 @@ def _read_header(cells: list[str], source: str) -> _Header:
     )
 
 
-# errors="surrogateescape" turns bytes that are not UTF-8 into these lone surrogates.
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
+# errors="surrogateescape" turns bytes that are not UTF-8 into these lone surrogates; NUL is
+# text to Python but PostgreSQL cannot store it (and no real name or value holds one).
+_UNSTORABLE = re.compile("[\x00\udc80-\udcff]")
 
 
-def _has_undecodable(cells: list[str]) -> bool:
-    return any(map(_UNDECODABLE.search, cells))
+def _check_storable(cells: list[str]) -> None:
+    for cell in cells:
+        found = _UNSTORABLE.search(cell)
+        if found is not None:
+            raise InvalidField("not valid UTF-8" if found[0] != "\x00" else "holds a NUL byte")
 
 
 def _parse_row(header: _Header, cells: list[str], line: int) -> IncomingSubscriber:
-    if _has_undecodable(cells):
-        raise InvalidField("not valid UTF-8")
+    _check_storable(cells)
     if len(cells) > header.width:
         raise InvalidField(f"{len(cells)} cells, but the header row has {header.width} columns")
     cells = [restore(cell) if cell[:1] == "'" else cell for cell in cells]
