@@ -18,6 +18,10 @@ class LocatedError(MailerError):
         self.message = message
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[LocatedError], tuple[Path, int | None, str]]:
+        # Pickled with its own arguments (imports read files in a child process).
+        return (type(self), (self.path, self.line, self.message))
+
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         return f"{where}: {self.message}"

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from mailer.audience.addresses import Address, address_hash, require_address
 from mailer.audience.attributes import AttributeValue, check_name, check_timezone
 from mailer.audience.lists import find_list
+from mailer.audience.staged import IncomingSubscriber
 from mailer.audience.suppressions import Suppression, add_suppression, find_suppression
-from mailer.audience.upsert import IncomingSubscriber, RowOutcome, apply_batch
+from mailer.audience.upsert import RowOutcome, apply_batch
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
 from mailer.db.tables import MEMBERSHIP_STATUSES, lists, memberships, subscribers, suppressions

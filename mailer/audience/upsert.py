@@ -4,34 +4,43 @@ The rules: an address is one subscriber however it is capitalised; empty incomin
 stored ones alone; attributes are merged; a suppressed address, or one that unsubscribed from
 this list, is never (re)subscribed. Each incoming row gets an outcome, so imports can report
 every one of them.
+
+The batch is loaded into a temporary staging table and applied with a few set-based statements,
+so the database does the per-row work; only addresses it already knows come back to Python.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
-from mailer.audience.addresses import Address, address_hash
-from mailer.audience.attributes import AttributeValue
 from mailer.audience.lists import MailingList
-from mailer.audience.suppressions import suppressed_hashes
-from mailer.db.bulk import bulk_insert, reserve_ids
-from mailer.db.tables import memberships, subscribers
-
-SUBSCRIBER_COLUMNS = (
-    "email",
-    "email_key",
-    "name",
-    "timezone",
-    "attributes",
-    "created_at",
-    "updated_at",
+from mailer.audience.staged import (
+    STAGED_COLUMNS,
+    BatchBuilder,
+    IncomingSubscriber,
+    StagedBatch,
+    StagedRow,
 )
-MEMBERSHIP_COLUMNS = ("list_id", "subscriber_id", "status", "source", "created_at", "updated_at")
+from mailer.db.bulk import load_rows
+from mailer.db.tables import memberships, subscribers, suppressions
+from mailer.db.types import UtcDateTime
+
+STAGING_TABLE = "import_rows"
+_STAGING_DDL = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ("
+    "key VARCHAR(320) NOT NULL, email VARCHAR(320) NOT NULL, address_hash VARCHAR(64) NOT NULL, "
+    "name VARCHAR(200) NOT NULL, timezone VARCHAR(64), attributes TEXT NOT NULL, "
+    "line INTEGER NOT NULL)"
+)
+staged = sa.table(STAGING_TABLE, *(sa.column(name) for name in STAGED_COLUMNS))
 
 
 class Outcome(StrEnum):
@@ -42,20 +51,19 @@ class Outcome(StrEnum):
     UNSUBSCRIBED = "unsubscribed"  # left this list before: never resubscribed by an import
 
 
-@dataclass
-class IncomingSubscriber:
-    address: Address
-    name: str = ""
-    timezone: str | None = None
-    attributes: dict[str, AttributeValue] = field(default_factory=dict)
-    line: int = 0
-
-
 @dataclass(frozen=True)
 class RowOutcome:
-    row: IncomingSubscriber
+    email: str
+    line: int
     outcome: Outcome
     detail: str = ""
+
+
+@dataclass
+class BatchResult:
+    counts: Counter[Outcome] = field(default_factory=Counter)
+    exceptions: list[RowOutcome] = field(default_factory=list)
+    """Rows with any outcome but "imported", in no particular order."""
 
 
 def initial_status(mailing_list: MailingList, confirmed: bool) -> str:
@@ -63,21 +71,190 @@ def initial_status(mailing_list: MailingList, confirmed: bool) -> str:
     return "confirmed" if confirmed or not mailing_list.double_opt_in else "unconfirmed"
 
 
-def _merge(into: IncomingSubscriber, row: IncomingSubscriber) -> bool:
-    """Fold a later duplicate into the first; True if it changed anything."""
-    before = (into.name, into.timezone, dict(into.attributes))
-    into.name = row.name or into.name
-    into.timezone = row.timezone or into.timezone
-    into.attributes.update(row.attributes)
-    return (into.name, into.timezone, into.attributes) != before
+def _stage(connection: sa.Connection, rows: list[StagedRow]) -> None:
+    connection.exec_driver_sql(_STAGING_DDL)
+    connection.exec_driver_sql(f"DELETE FROM {STAGING_TABLE}")
+    load_rows(connection, STAGING_TABLE, STAGED_COLUMNS, rows)
+
+
+def _known_rows(connection: sa.Connection, list_id: int) -> sa.CursorResult[Any]:
+    """Staged rows whose address is already stored or suppressed, with what is stored."""
+    query = (
+        sa.select(
+            staged.c.key,
+            staged.c.email,
+            staged.c.line,
+            staged.c.name.label("new_name"),
+            staged.c.timezone.label("new_timezone"),
+            staged.c.attributes.label("new_attributes"),
+            subscribers.c.id,
+            subscribers.c.name,
+            subscribers.c.timezone,
+            subscribers.c.attributes,
+            memberships.c.status,
+            suppressions.c.reason,
+        )
+        .select_from(staged)
+        .outerjoin(subscribers, subscribers.c.email_key == staged.c.key)
+        .outerjoin(
+            memberships,
+            sa.and_(
+                memberships.c.subscriber_id == subscribers.c.id,
+                memberships.c.list_id == list_id,
+            ),
+        )
+        .outerjoin(suppressions, suppressions.c.address_hash == staged.c.address_hash)
+        .where(sa.or_(subscribers.c.id.is_not(None), suppressions.c.reason.is_not(None)))
+    )
+    return connection.execute(query)
 
 
 @dataclass
 class _Plan:
-    inserts: list[tuple[Any, ...]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
-    joins: list[IncomingSubscriber] = field(default_factory=list)
     confirms: list[int] = field(default_factory=list)
+    joins: list[int] = field(default_factory=list)
+    """Known subscribers who are not on the list yet."""
+
+
+def _plan_known(plan: _Plan, record: Any, status: str, now: datetime) -> tuple[Outcome, str]:
+    if record.reason is not None:
+        return Outcome.SUPPRESSED, str(record.reason)
+    if record.status == "unsubscribed":
+        return Outcome.UNSUBSCRIBED, ""
+    name = record.new_name or record.name
+    timezone = record.new_timezone or record.timezone
+    attributes = {**(record.attributes or {}), **orjson.loads(record.new_attributes)}
+    changed = (name, timezone, attributes) != (record.name, record.timezone, record.attributes)
+    if changed:
+        plan.updates.append(
+            {"sid": record.id, "new_name": name, "new_timezone": timezone,
+             "new_attributes": attributes, "now": now}
+        )  # fmt: skip
+    if record.status is None:
+        plan.joins.append(int(record.id))
+        return Outcome.IMPORTED, ""  # known subscriber, new to this list
+    if record.status == "unconfirmed" and status == "confirmed":
+        plan.confirms.append(int(record.id))
+        return Outcome.UPDATED, "confirmed"
+    return (Outcome.UPDATED if changed else Outcome.UNCHANGED), ""
+
+
+def _drop_known(connection: sa.Connection) -> None:
+    """Leave only brand-new addresses staged (the known ones were handled from _known_rows)."""
+    connection.execute(
+        sa.delete(staged).where(
+            sa.or_(
+                sa.exists().where(subscribers.c.email_key == staged.c.key),
+                sa.exists().where(suppressions.c.address_hash == staged.c.address_hash),
+            )
+        )
+    )
+
+
+def _insert_new(connection: sa.Connection, mailing_list: MailingList, status: str,
+                source: str, now: datetime) -> None:  # fmt: skip
+    """Every staged address is new: store it and put it on the list."""
+    stamp = sa.bindparam("now", now, type_=UtcDateTime)
+    columns = ["email", "email_key", "name", "timezone", "attributes", "created_at", "updated_at"]
+    values: list[sa.ColumnElement[Any]] = [
+        staged.c.email, staged.c.key, staged.c.name, staged.c.timezone, staged.c.attributes,
+        stamp, stamp,
+    ]  # fmt: skip
+    member_columns = ["list_id", "subscriber_id", "status", "source", "created_at", "updated_at"]
+    fixed = [sa.literal(status), sa.literal(source), stamp, stamp]
+    if connection.dialect.name == "sqlite":
+        # Under SQLite's write lock nobody else adds subscribers, so the ids can be chosen
+        # here (highest id + staging row number): memberships then need no lookup by address.
+        highest = connection.execute(sa.select(sa.func.max(subscribers.c.id))).scalar() or 0
+        new_id = sa.literal(highest) + sa.literal_column("rowid")
+        connection.execute(
+            sa.insert(subscribers).from_select(["id", *columns], sa.select(new_id, *values))
+        )
+        joining = sa.select(sa.literal(mailing_list.id), new_id, *fixed).select_from(staged)
+    else:
+        values[4] = sa.cast(staged.c.attributes, postgresql.JSONB)
+        connection.execute(sa.insert(subscribers).from_select(columns, sa.select(*values)))
+        joining = (
+            sa.select(sa.literal(mailing_list.id), subscribers.c.id, *fixed)
+            .select_from(staged)
+            .join(subscribers, subscribers.c.email_key == staged.c.key)
+        )
+    connection.execute(sa.insert(memberships).from_select(member_columns, joining))
+
+
+def _apply_plan(connection: sa.Connection, list_id: int, plan: _Plan, status: str,
+                source: str, now: datetime) -> None:  # fmt: skip
+    if plan.joins:
+        connection.execute(
+            sa.insert(memberships),
+            [
+                {"list_id": list_id, "subscriber_id": subscriber_id, "status": status,
+                 "source": source, "created_at": now, "updated_at": now}
+                for subscriber_id in plan.joins
+            ],
+        )  # fmt: skip
+    if plan.updates:
+        connection.execute(
+            sa.update(subscribers)
+            .where(subscribers.c.id == sa.bindparam("sid"))
+            .values(
+                name=sa.bindparam("new_name"),
+                timezone=sa.bindparam("new_timezone"),
+                attributes=sa.bindparam("new_attributes", type_=subscribers.c.attributes.type),
+                updated_at=sa.bindparam("now", type_=UtcDateTime),
+            ),
+            plan.updates,
+        )
+    if plan.confirms:
+        connection.execute(
+            sa.update(memberships)
+            .where(
+                memberships.c.list_id == list_id,
+                memberships.c.subscriber_id.in_(plan.confirms),
+                memberships.c.status == "unconfirmed",
+            )
+            .values(status="confirmed", updated_at=now)
+        )
+
+
+def apply_staged(
+    connection: sa.Connection,
+    mailing_list: MailingList,
+    batch: StagedBatch,
+    *,
+    confirmed: bool,
+    source: str,
+    now: datetime,
+) -> BatchResult:
+    """Write the batch inside the caller's (write) transaction."""
+    result = BatchResult()
+    if not batch.rows:
+        return result
+    status = initial_status(mailing_list, confirmed)
+    _stage(connection, batch.rows)
+    plan = _Plan()
+    known: dict[str, tuple[Outcome, str]] = {}
+    for record in _known_rows(connection, mailing_list.id):
+        outcome, detail = _plan_known(plan, record, status, now)
+        known[record.key] = (outcome, detail)
+        if outcome is not Outcome.IMPORTED:
+            result.exceptions.append(RowOutcome(record.email, record.line, outcome, detail))
+        result.counts[outcome] += 1
+    result.counts[Outcome.IMPORTED] += len(batch.rows) - len(known)
+    if known:
+        _drop_known(connection)
+    if len(known) < len(batch.rows):
+        _insert_new(connection, mailing_list, status, source, now)
+    _apply_plan(connection, mailing_list.id, plan, status, source, now)
+    for repeat in batch.repeats:
+        outcome, detail = known.get(repeat.key, (Outcome.IMPORTED, ""))
+        if outcome in (Outcome.IMPORTED, Outcome.UPDATED, Outcome.UNCHANGED):
+            outcome = Outcome.UPDATED if repeat.changed else Outcome.UNCHANGED
+            detail = "repeated"
+        result.counts[outcome] += 1
+        result.exceptions.append(RowOutcome(repeat.email, repeat.line, outcome, detail))
+    return result
 
 
 def apply_batch(
@@ -89,134 +266,16 @@ def apply_batch(
     source: str,
     now: datetime,
 ) -> list[RowOutcome]:
-    """Write the batch inside the caller's transaction; one outcome per row, in order."""
-    merged: dict[str, IncomingSubscriber] = {}
-    later: list[tuple[int, bool]] = []  # (row index, changed) for repeats within the batch
-    for index, row in enumerate(rows):
-        first = merged.get(row.address.key)
-        if first is None:
-            merged[row.address.key] = IncomingSubscriber(
-                row.address, row.name, row.timezone, dict(row.attributes), row.line
-            )
-        else:
-            later.append((index, _merge(first, row)))
-
-    hashes = {key: address_hash(key) for key in merged}
-    suppressed = suppressed_hashes(connection, hashes.values())
-    existing = {
-        record.email_key: record
-        for record in connection.execute(
-            sa.select(
-                subscribers.c.id,
-                subscribers.c.email_key,
-                subscribers.c.name,
-                subscribers.c.timezone,
-                subscribers.c.attributes,
-                memberships.c.status,
-            )
-            .select_from(subscribers)
-            .outerjoin(
-                memberships,
-                sa.and_(
-                    memberships.c.subscriber_id == subscribers.c.id,
-                    memberships.c.list_id == mailing_list.id,
-                ),
-            )
-            .where(subscribers.c.email_key.in_(list(merged)))
-        )
-    }
-
-    status = initial_status(mailing_list, confirmed)
-    plan = _Plan()
-    by_key: dict[str, tuple[Outcome, str]] = {}
-    for key, row in merged.items():
-        reason = suppressed.get(hashes[key])
-        record = existing.get(key)
-        if reason is not None:
-            by_key[key] = (Outcome.SUPPRESSED, reason)
-        elif record is None:
-            plan.inserts.append(_subscriber_values(row, now))
-            plan.joins.append(row)
-            by_key[key] = (Outcome.IMPORTED, "")
-        elif record.status == "unsubscribed":
-            by_key[key] = (Outcome.UNSUBSCRIBED, "")
-        else:
-            by_key[key] = _plan_existing(plan, record, row, status, now)
-
-    ids = {record.email_key: int(record.id) for record in existing.values()}
-    new_ids = reserve_ids(connection, subscribers, len(plan.inserts))
-    bulk_insert(
-        connection,
-        subscribers,
-        ("id", *SUBSCRIBER_COLUMNS),
-        [(sid, *values) for sid, values in zip(new_ids, plan.inserts, strict=True)],
+    """Write a few subscribers (``subscribers add``); one outcome per row, in order."""
+    builder = BatchBuilder()
+    for line, row in enumerate(rows, start=1):
+        row.line = line
+        builder.add_incoming(row)
+    result = apply_staged(
+        connection, mailing_list, builder.take(), confirmed=confirmed, source=source, now=now
     )
-    ids.update((values[1], sid) for sid, values in zip(new_ids, plan.inserts, strict=True))
-    if plan.updates:
-        connection.execute(
-            sa.update(subscribers)
-            .where(subscribers.c.id == sa.bindparam("sid"))
-            .values(
-                name=sa.bindparam("new_name"),
-                timezone=sa.bindparam("new_timezone"),
-                attributes=sa.bindparam("new_attributes", type_=subscribers.c.attributes.type),
-                updated_at=sa.bindparam("now", type_=subscribers.c.updated_at.type),
-            ),
-            plan.updates,
-        )
-    bulk_insert(
-        connection,
-        memberships,
-        MEMBERSHIP_COLUMNS,
-        [(mailing_list.id, ids[row.address.key], status, source, now, now) for row in plan.joins],
-    )
-    if plan.confirms:
-        connection.execute(
-            sa.update(memberships)
-            .where(
-                memberships.c.list_id == mailing_list.id,
-                memberships.c.subscriber_id.in_(plan.confirms),
-                memberships.c.status == "unconfirmed",
-            )
-            .values(status="confirmed", updated_at=now)
-        )
-
-    outcomes = [RowOutcome(row, *by_key[row.address.key]) for row in rows]
-    for index, changed in later:
-        first_outcome = outcomes[index].outcome
-        if first_outcome in (Outcome.IMPORTED, Outcome.UPDATED, Outcome.UNCHANGED):
-            outcomes[index] = RowOutcome(
-                rows[index], Outcome.UPDATED if changed else Outcome.UNCHANGED, "repeated"
-            )
-    return outcomes
-
-
-def _subscriber_values(row: IncomingSubscriber, now: datetime) -> tuple[Any, ...]:
-    address = row.address
-    return (address.email, address.key, row.name, row.timezone, row.attributes, now, now)
-
-
-def _plan_existing(
-    plan: _Plan, record: Any, row: IncomingSubscriber, status: str, now: datetime
-) -> tuple[Outcome, str]:
-    name = row.name or record.name
-    timezone = row.timezone or record.timezone
-    attributes = {**(record.attributes or {}), **row.attributes}
-    changed = (name, timezone, attributes) != (record.name, record.timezone, record.attributes)
-    if changed:
-        plan.updates.append(
-            {
-                "sid": record.id,
-                "new_name": name,
-                "new_timezone": timezone,
-                "new_attributes": attributes,
-                "now": now,
-            }
-        )
-    if record.status is None:
-        plan.joins.append(row)
-        return Outcome.IMPORTED, ""
-    if record.status == "unconfirmed" and status == "confirmed":
-        plan.confirms.append(int(record.id))
-        return Outcome.UPDATED, "confirmed"
-    return (Outcome.UPDATED if changed else Outcome.UNCHANGED), ""
+    by_line = {outcome.line: outcome for outcome in result.exceptions}
+    return [
+        by_line.get(line) or RowOutcome(row.address.email, line, Outcome.IMPORTED)
+        for line, row in enumerate(rows, start=1)
+    ]

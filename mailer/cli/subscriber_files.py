@@ -64,6 +64,9 @@ def import_command(
                 TimeRemainingColumn(),
                 console=err_console(),
                 transient=True,
+                # Redrawn from the import's own progress calls: a refresh thread would keep
+                # the import from reading the file in a child process.
+                auto_refresh=False,
                 disable=as_json or not err_console().is_terminal,
             )
         )
@@ -75,7 +78,7 @@ def import_command(
             source=f"import:{Path(label).name}",
             confirmed=confirmed,
             on_problem=on_problem,
-            on_progress=lambda done: progress.update(task, completed=done),
+            on_progress=lambda done: progress.update(task, completed=done, refresh=True),
         )
     if as_json:
         print_json(

@@ -109,15 +109,12 @@ def add_command(
     )
     if as_json:
         print_json(
-            [
-                {"email": o.row.address.email, "outcome": o.outcome.value, "detail": o.detail}
-                for o in outcomes
-            ]
+            [{"email": o.email, "outcome": o.outcome.value, "detail": o.detail} for o in outcomes]
         )
     else:
         for o in outcomes:
             detail = f" ({o.detail})" if o.detail else ""
-            out_console().print(f"{o.row.address.email}: {o.outcome.value}{detail}")
+            out_console().print(f"{o.email}: {o.outcome.value}{detail}")
     if any(o.outcome in (Outcome.SUPPRESSED, Outcome.UNSUBSCRIBED) for o in outcomes):
         raise typer.Exit(1)
 
