@@ -75,6 +75,10 @@ def _stage(connection: sa.Connection, rows: list[StagedRow]) -> None:
     connection.exec_driver_sql(_STAGING_DDL)
     connection.exec_driver_sql(f"DELETE FROM {STAGING_TABLE}")
     load_rows(connection, STAGING_TABLE, STAGED_COLUMNS, rows)
+    if connection.dialect.name == "postgresql":
+        # A temporary table has no statistics until analyzed; without them the planner may
+        # scan every subscriber for each batch instead of probing the address index.
+        connection.exec_driver_sql(f"ANALYZE {STAGING_TABLE}")
 
 
 def _known_rows(connection: sa.Connection, list_id: int) -> sa.CursorResult[Any]:

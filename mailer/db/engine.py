@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -15,6 +16,15 @@ from mailer.errors import MailerError
 # Seconds a writer waits for another process's lock before SQLite reports "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "mailer_write"
+
+
+def _encode_json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# orjson reads and writes the attributes column about ten times faster than the json module,
+# which is most of the time of an export.
+_JSON_CODEC: dict[str, Any] = {"json_serializer": _encode_json, "json_deserializer": orjson.loads}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -56,14 +66,14 @@ def create_db_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, **_JSON_CODEC)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True, **_JSON_CODEC)
     raise MailerError(
         f"database.url {url!r}: only sqlite:/// and postgresql:// databases are supported"
     )
