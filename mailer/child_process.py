@@ -7,6 +7,7 @@ most about one item ahead and memory stays flat.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -54,6 +55,9 @@ def produced_in_child(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
     if child == 0:  # pragma: no cover - runs in the child, which never returns
         try:
             receiver.close()
+            # Producers build plain values without reference cycles; the cycle collector
+            # would only walk the whole inherited heap again and again.
+            gc.disable()
             _produce(produce, sender)
         finally:
             os._exit(0)
