@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -7,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -87,6 +89,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
+def module_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[sa.Engine]:
+    """One database per backend shared by a whole test module (for many-example tests)."""
+    with fresh_database_url(request.param, tmp_path_factory.mktemp("database")) as url:
+        engine = open_database(url)
+        yield engine
+        engine.dispose()
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[sa.Engine]:
     engine = open_database(database_url)
@@ -127,6 +140,14 @@ def cli(
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+def show_json(cli: Callable[..., CliResult], email: str) -> dict[str, Any]:
+    """``mailer subscribers show EMAIL --json``, which must succeed."""
+    result = cli("subscribers", "show", email, "--json")
+    assert result.code == 0, result.err
+    detail: dict[str, Any] = json.loads(result.out)
+    return detail
 
 
 def sample_issue_paths() -> list[Path]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CliResult, Project
+from tests.conftest import show_json as show
 
 Cli = Callable[..., CliResult]
 
@@ -34,13 +35,6 @@ def import_json(cli: Cli, file: str, *args: str, list_name: str = "weekly") -> d
     assert result.code == 0, result.err
     summary: dict[str, Any] = json.loads(result.out)
     return summary
-
-
-def show(cli: Cli, email: str) -> dict[str, Any]:
-    result = cli("subscribers", "show", email, "--json")
-    assert result.code == 0, result.err
-    detail: dict[str, Any] = json.loads(result.out)
-    return detail
 
 
 def members(cli: Cli, list_name: str = "weekly") -> dict[str, dict[str, Any]]:

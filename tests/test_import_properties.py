@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from mailer.audience.lists import create_list, find_list
 from mailer.db.migrate import open_database
 from mailer.db.tables import memberships, subscribers
 from mailer.errors import MailerError
-from tests.conftest import DATABASE_BACKENDS, Project, fresh_database_url
+from tests.conftest import Project
 
 VALID = ["ada@example.com", "Bo@Example.net", "李雷@例子.中国", "x.y+tag@sub.example.org", "z@b.cn"]
 INVALID = [
@@ -43,14 +42,9 @@ CELL_TEXT = st.text(alphabet=st.sampled_from(list("ab王, ;\"'\n\r\t=\x00é")), 
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
-def shared_engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sa.Engine]:
-    with fresh_database_url(request.param, tmp_path_factory.mktemp("imports")) as url:
-        engine = open_database(url)
-        yield engine
-        engine.dispose()
+@pytest.fixture
+def shared_engine(module_engine: sa.Engine) -> sa.Engine:
+    return module_engine
 
 
 def fresh_list(engine: sa.Engine) -> str:

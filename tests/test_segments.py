@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,8 +27,6 @@ from mailer.audience.segments import (
     parse_segment,
 )
 from mailer.audience.subscribers import add_subscribers, find_subscribers
-from mailer.db.migrate import open_database
-from tests.conftest import DATABASE_BACKENDS, fresh_database_url
 
 # (address, name, timezone, attributes): a small audience with every kind of value.
 PEOPLE: list[tuple[str, str, str, dict[str, AttributeValue]]] = [
@@ -42,20 +39,15 @@ PEOPLE: list[tuple[str, str, str, dict[str, AttributeValue]]] = [
 ]
 
 
-@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
-def audience(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sa.Engine]:
-    """One database per backend for the whole module: the tests below only read it."""
-    with fresh_database_url(request.param, tmp_path_factory.mktemp("segments")) as url:
-        engine = open_database(url)
-        create_list(engine, "weekly")
-        for email, name, timezone, attributes in PEOPLE:
-            add_subscribers(
-                engine, [email], "weekly", name=name, timezone=timezone, attributes=attributes
-            )
-        yield engine
-        engine.dispose()
+@pytest.fixture(scope="module")
+def audience(module_engine: sa.Engine) -> sa.Engine:
+    """The module's database with PEOPLE on the list weekly: the tests below only read it."""
+    create_list(module_engine, "weekly")
+    for email, name, timezone, attributes in PEOPLE:
+        add_subscribers(
+            module_engine, [email], "weekly", name=name, timezone=timezone, attributes=attributes
+        )
+    return module_engine
 
 
 def matching(engine: sa.Engine, expression: str) -> list[str]:

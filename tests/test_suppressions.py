@@ -6,13 +6,13 @@ import hashlib
 import io
 import json
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from mailer.db.migrate import open_database
 from tests.conftest import CliResult, Project
+from tests.conftest import show_json as show
 
 Cli = Callable[..., CliResult]
 
@@ -24,13 +24,6 @@ def two_lists(db_project: Project, cli: Cli) -> Cli:
         result = cli("subscribers", "add", "ada@example.com", "bo@example.com", "-l", name)
         assert result.code == 0, result.err
     return cli
-
-
-def show(cli: Cli, email: str) -> dict[str, Any]:
-    result = cli("subscribers", "show", email, "--json")
-    assert result.code == 0, result.err
-    detail: dict[str, Any] = json.loads(result.out)
-    return detail
 
 
 def statuses(cli: Cli, email: str) -> dict[str, str]:
