@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from mailer.checks.issue_checks import check_issue
 from mailer.cli.context import app_context, out_console, print_json
 from mailer.content import find_issue
 
@@ -18,6 +17,8 @@ def check_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Check issues for broken front matter, links, images, compliance, size and MJML."""
+    from mailer.checks.issue_checks import check_issue
+
     app = app_context(ctx)
     reports = [
         check_issue(find_issue(reference, app.settings.paths.issues), app.settings, app.renderer)

@@ -7,15 +7,17 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 import typer
 from rich.console import Console
 
 from mailer.config import Settings, load_settings
-from mailer.db.migrate import open_database
-from mailer.render.pipeline import Renderer
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from mailer.render.pipeline import Renderer
 
 
 def out_console() -> Console:
@@ -41,11 +43,17 @@ class AppContext:
 
     @cached_property
     def renderer(self) -> Renderer:
+        # Imported here, like every heavy module a command needs: a command that never
+        # renders (an import, a list) should not pay for loading the render pipeline.
+        from mailer.render.pipeline import Renderer
+
         return Renderer(self.settings)
 
     @cached_property
     def engine(self) -> sa.Engine:
         """The database, migrated to the newest schema on first use."""
+        from mailer.db.migrate import open_database
+
         return open_database(self.settings.database.url)
 
     def close(self) -> None:

@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from mailer.cli.context import app_context, err_console
 from mailer.content import find_issue
-from mailer.preview.app import preview_app
-from mailer.render.output import parse_reader
 
 
 def preview_command(
@@ -21,6 +18,11 @@ def preview_command(
     to: Annotated[str | None, typer.Option("--to", help="Preview as this reader.")] = None,
 ) -> None:
     """Preview an issue in the browser."""
+    import uvicorn
+
+    from mailer.preview.app import preview_app
+    from mailer.render.output import parse_reader
+
     app = app_context(ctx)
     path = find_issue(issue, app.settings.paths.issues)
     web = preview_app(app.settings, path, parse_reader(app.settings, to))

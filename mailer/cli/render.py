@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mailer.cli.context import app_context, err_console
-from mailer.render.output import OutputFormat, parse_reader, render_output, render_reference
+from mailer.render.formats import OutputFormat
 
 
 def render_command(
@@ -27,6 +27,8 @@ def render_command(
     ] = None,
 ) -> None:
     """Render an issue."""
+    from mailer.render.output import parse_reader, render_output, render_reference
+
     app = app_context(ctx)
     rendered = render_reference(app.settings, app.renderer, issue)
     data = render_output(app.settings, rendered, output_format, parse_reader(app.settings, to))

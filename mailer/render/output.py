@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.utils import parseaddr
-from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -14,19 +13,13 @@ from mailer.content import find_issue, load_issue
 from mailer.errors import MailerError
 from mailer.links import recipient
 from mailer.render.eml import Envelope, build_message
+from mailer.render.formats import OutputFormat
 from mailer.render.pipeline import RenderedEmail, Renderer
 from mailer.render.tokens import Recipient
 from mailer.signing import load_secret_key
 
 SAMPLE_READER = "Sample Reader <reader@example.com>"
 PREVIEW_LIST = "preview"
-
-
-class OutputFormat(StrEnum):
-    html = "html"
-    text = "text"
-    eml = "eml"
-    mjml = "mjml"
 
 
 def render_reference(settings: Settings, renderer: Renderer, reference: str) -> RenderedEmail:
