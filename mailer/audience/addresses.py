@@ -20,7 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from mailer.errors import MailerError
 
 # RFC 5322 atext, which email-validator's dot-atom check allows in an ASCII local part.
-_PLAIN = re.compile(
+PLAIN_ADDRESS = re.compile(
     r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
     r"@(?P<domain>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
 )
@@ -50,7 +50,8 @@ def address_hash(key: str) -> str:
 
 
 @lru_cache(maxsize=65_536)
-def _checked_domain(domain: str) -> str | InvalidAddress:
+def checked_domain(domain: str) -> str | InvalidAddress:
+    """The normalized domain, or why it is not one (returned: it is cached)."""
     try:
         return validate_email(f"a@{domain}", check_deliverability=False).domain
     except EmailNotValidError as exc:
@@ -67,11 +68,11 @@ def _full_check(text: str) -> str:
 def normalize_address(text: str) -> Address:
     """The normalized address and its key, or InvalidAddress with email-validator's reason."""
     text = text.strip()
-    match = _PLAIN.fullmatch(text)
+    match = PLAIN_ADDRESS.fullmatch(text)
     if match is None or len(match["local"]) > LOCAL_PART_MAX:
         normalized = _full_check(text)
     else:
-        domain = _checked_domain(match["domain"])
+        domain = checked_domain(match["domain"])
         if isinstance(domain, InvalidAddress):
             normalized = _full_check(text)  # let email-validator word the reason for the whole
         else:

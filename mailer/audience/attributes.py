@@ -23,7 +23,7 @@ class InvalidField(MailerError):
 
 
 @cache
-def _zones() -> frozenset[str]:
+def known_timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
@@ -31,7 +31,7 @@ def check_timezone(value: str) -> str | None:
     value = value.strip()
     if not value:
         return None
-    if value not in _zones():
+    if value not in known_timezones():
         raise InvalidField(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)")
     return value
 

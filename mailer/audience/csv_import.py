@@ -1,6 +1,6 @@
 """Streaming CSV import: every valid row is imported, every other row is reported by line.
 
-A child process reads and checks the file (:mod:`mailer.audience.csv_rows`) while this process
+A child process reads and checks the file (:mod:`mailer.audience.csv_chunks`) while this process
 writes the batches it sends, one transaction each. A killed import therefore leaves whole
 batches behind, and running it again finishes the job (rows already in are "unchanged"). Memory
 stays flat: only a batch or two are held at a time.
@@ -15,7 +15,8 @@ from typing import BinaryIO
 
 import sqlalchemy as sa
 
-from mailer.audience.csv_rows import ParsedChunk, RowProblem, read_chunks
+from mailer.audience.csv_chunks import ParsedChunk, read_chunks
+from mailer.audience.csv_rows import RowProblem
 from mailer.audience.lists import MailingList, find_list
 from mailer.audience.upsert import BatchResult, Outcome, apply_staged
 from mailer.child_process import produced_in_child

@@ -1,17 +1,14 @@
-"""Reading a subscriber CSV: the header, each row's checks, and batches ready for the database.
+"""One subscriber CSV row, checked in full: the header, each cell's rules, the reasons for
+rejecting a row.
 
-This half of an import touches no database, so it can run in a process of its own while the
-other half writes (see :mod:`mailer.audience.csv_import`).
+This is the authority on what a row means. :mod:`mailer.audience.csv_plain_rows` takes a
+shortcut for the common row shape and hands everything else here.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import BinaryIO
+from dataclasses import dataclass
 
 from mailer.audience.addresses import InvalidAddress, normalize_address
 from mailer.audience.attributes import (
@@ -23,11 +20,8 @@ from mailer.audience.attributes import (
     parse_tags,
 )
 from mailer.audience.csv_cells import restore
-from mailer.audience.staged import BatchBuilder, StagedBatch, StagedRow, staged_row
+from mailer.audience.staged import StagedRow, staged_row
 from mailer.errors import LocatedError
-
-# csv's default 128 KB field limit is far above any sane cell; it only guards memory.
-csv.field_size_limit(1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -47,43 +41,19 @@ class RowProblem:
         }
 
 
-@dataclass
-class ParsedChunk:
-    """The next part of the file: its valid rows as a batch, its rejected rows, bytes read."""
-
-    batch: StagedBatch
-    rejected: list[RowProblem] = field(default_factory=list)
-    rows: int = 0
-    bytes_read: int = 0
-
-
-class _CountingReader(io.RawIOBase):
-    """Counts bytes read, so progress works for pipes as well as files."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self.stream.read(len(buffer))
-        buffer[: len(data)] = data
-        self.count += len(data)
-        return len(data)
-
-
 @dataclass(frozen=True)
-class _Header:
+class CsvHeader:
+    """Where each field is: cell positions of the header row."""
+
     email: int
     name: int | None
     timezone: int | None
     attributes: tuple[tuple[int, str], ...]
+    """(position, attribute key) of every other named column."""
     width: int
 
 
-def _read_header(cells: list[str], source: str) -> _Header:
+def read_header(cells: list[str], source: str) -> CsvHeader:
     names = [restore(cell).strip() for cell in cells]
     lowered = [name.lower() for name in names]
     if "email" not in lowered:
@@ -101,7 +71,7 @@ def _read_header(cells: list[str], source: str) -> _Header:
             attributes.append((index, check_attribute_key(name)))
         except InvalidField as exc:
             raise LocatedError(source, 1, f"column {index + 1}: {exc}") from None
-    return _Header(
+    return CsvHeader(
         email=lowered.index("email"),
         name=lowered.index("name") if "name" in lowered else None,
         timezone=lowered.index("timezone") if "timezone" in lowered else None,
@@ -110,12 +80,18 @@ def _read_header(cells: list[str], source: str) -> _Header:
     )
 
 
+def is_blank(cells: list[str]) -> bool:
+    """A row of empty or whitespace-only cells, skipped like an empty line."""
+    return not any(cell.strip() for cell in cells)
+
+
 # errors="surrogateescape" turns bytes that are not UTF-8 into these lone surrogates; NUL is
 # text to Python but PostgreSQL cannot store it (and no real name or value holds one).
 _UNSTORABLE = re.compile("[\x00\udc80-\udcff]")
 
 
-def _parse_row(header: _Header, cells: list[str], line: int) -> StagedRow:
+def parse_row(header: CsvHeader, cells: list[str], line: int) -> StagedRow:
+    """The row ready for the database, or InvalidField saying what is wrong with it."""
     joined = "".join(cells)
     found = _UNSTORABLE.search(joined)
     if found is not None:
@@ -136,8 +112,9 @@ def _parse_row(header: _Header, cells: list[str], line: int) -> StagedRow:
     attributes: dict[str, str | list[str]] = {}
     for index, key in header.attributes:
         value = cells[index].strip()
-        if value:
-            attributes[key] = parse_tags(value) if key == TAGS else value
+        parsed = parse_tags(value) if key == TAGS and value else value
+        if parsed:  # empty cells (and a tags cell of bare separators) leave stored values alone
+            attributes[key] = parsed
     return staged_row(
         address,
         check_name(cells[header.name]) if header.name is not None else "",
@@ -145,44 +122,3 @@ def _parse_row(header: _Header, cells: list[str], line: int) -> StagedRow:
         attributes,
         line,
     )
-
-
-def _records(text: io.TextIOBase) -> Iterator[tuple[int, list[str]]]:
-    """(first line of the record, cells); a quoted cell may span several lines."""
-    reader = csv.reader(text, strict=False)
-    end = 0
-    for cells in reader:
-        start, end = end + 1, reader.line_num
-        if cells and any(cell.strip() for cell in cells):
-            yield start, cells
-
-
-def read_chunks(stream: BinaryIO, source: str, batch_size: int) -> Iterator[ParsedChunk]:
-    """The file in chunks of up to ``batch_size`` rows; LocatedError if it cannot be read."""
-    counting = _CountingReader(stream)
-    text = io.TextIOWrapper(
-        io.BufferedReader(counting, 1 << 16),
-        encoding="utf-8-sig",
-        errors="surrogateescape",
-        newline="",
-    )
-    records = _records(text)
-    first = next(records, None)
-    if first is None:
-        raise LocatedError(source, 1, "the file is empty: a header row with 'email' is needed")
-    header = _read_header(first[1], source)
-    builder = BatchBuilder()
-    chunk = ParsedChunk(StagedBatch())
-    for line, cells in records:
-        chunk.rows += 1
-        try:
-            builder.add(_parse_row(header, cells, line))
-        except InvalidField as exc:
-            email = cells[header.email].strip() if header.email < len(cells) else ""
-            chunk.rejected.append(RowProblem(line, email, "rejected", str(exc)))
-        if chunk.rows >= batch_size:
-            chunk.batch, chunk.bytes_read = builder.take(), counting.count
-            yield chunk
-            chunk = ParsedChunk(StagedBatch())
-    chunk.batch, chunk.bytes_read = builder.take(), counting.count
-    yield chunk

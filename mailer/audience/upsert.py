@@ -19,28 +19,13 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
+from mailer.audience import upsert_postgres, upsert_sqlite
+from mailer.audience.known import KnownRow
 from mailer.audience.lists import MailingList
-from mailer.audience.staged import (
-    STAGED_COLUMNS,
-    BatchBuilder,
-    IncomingSubscriber,
-    StagedBatch,
-    StagedRow,
-)
-from mailer.db.bulk import load_rows
-from mailer.db.tables import memberships, subscribers, suppressions
+from mailer.audience.staged import BatchBuilder, IncomingSubscriber, StagedBatch
+from mailer.db.tables import memberships, subscribers
 from mailer.db.types import UtcDateTime
-
-STAGING_TABLE = "import_rows"
-_STAGING_DDL = (
-    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ("
-    "key VARCHAR(320) NOT NULL, email VARCHAR(320) NOT NULL, address_hash VARCHAR(64) NOT NULL, "
-    "name VARCHAR(200) NOT NULL, timezone VARCHAR(64), attributes TEXT NOT NULL, "
-    "line INTEGER NOT NULL)"
-)
-staged = sa.table(STAGING_TABLE, *(sa.column(name) for name in STAGED_COLUMNS))
 
 
 class Outcome(StrEnum):
@@ -71,52 +56,6 @@ def initial_status(mailing_list: MailingList, confirmed: bool) -> str:
     return "confirmed" if confirmed or not mailing_list.double_opt_in else "unconfirmed"
 
 
-def _stage(connection: sa.Connection, rows: list[StagedRow]) -> None:
-    connection.exec_driver_sql(_STAGING_DDL)
-    connection.exec_driver_sql(f"DELETE FROM {STAGING_TABLE}")
-    load_rows(connection, STAGING_TABLE, STAGED_COLUMNS, rows)
-    if connection.dialect.name == "postgresql":
-        # A temporary table has no statistics until analyzed.
-        connection.exec_driver_sql(f"ANALYZE {STAGING_TABLE}")
-        # The subscribers table grows faster than autovacuum refreshes its statistics, and
-        # with stale ones the planner hash-joins a batch against every subscriber: cost that
-        # grows with the table. A batch is small, so index probes are always right here.
-        connection.exec_driver_sql("SET LOCAL enable_hashjoin = off")
-        connection.exec_driver_sql("SET LOCAL enable_mergejoin = off")
-
-
-def _known_rows(connection: sa.Connection, list_id: int) -> sa.CursorResult[Any]:
-    """Staged rows whose address is already stored or suppressed, with what is stored."""
-    query = (
-        sa.select(
-            staged.c.key,
-            staged.c.email,
-            staged.c.line,
-            staged.c.name.label("new_name"),
-            staged.c.timezone.label("new_timezone"),
-            staged.c.attributes.label("new_attributes"),
-            subscribers.c.id,
-            subscribers.c.name,
-            subscribers.c.timezone,
-            subscribers.c.attributes,
-            memberships.c.status,
-            suppressions.c.reason,
-        )
-        .select_from(staged)
-        .outerjoin(subscribers, subscribers.c.email_key == staged.c.key)
-        .outerjoin(
-            memberships,
-            sa.and_(
-                memberships.c.subscriber_id == subscribers.c.id,
-                memberships.c.list_id == list_id,
-            ),
-        )
-        .outerjoin(suppressions, suppressions.c.address_hash == staged.c.address_hash)
-        .where(sa.or_(subscribers.c.id.is_not(None), suppressions.c.reason.is_not(None)))
-    )
-    return connection.execute(query)
-
-
 @dataclass
 class _Plan:
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -125,73 +64,32 @@ class _Plan:
     """Known subscribers who are not on the list yet."""
 
 
-def _plan_known(plan: _Plan, record: Any, status: str, now: datetime) -> tuple[Outcome, str]:
+def _plan_known(plan: _Plan, record: KnownRow, incoming: tuple[str, str | None, str],
+                status: str, now: datetime) -> tuple[Outcome, str]:  # fmt: skip
+    """What to do with an address the database knows; ``incoming`` is (name, timezone,
+    attributes JSON) from the batch."""
     if record.reason is not None:
         return Outcome.SUPPRESSED, str(record.reason)
     if record.status == "unsubscribed":
         return Outcome.UNSUBSCRIBED, ""
-    name = record.new_name or record.name
-    timezone = record.new_timezone or record.timezone
-    attributes = {**(record.attributes or {}), **orjson.loads(record.new_attributes)}
+    assert record.subscriber_id is not None
+    new_name, new_timezone, new_attributes = incoming
+    name = new_name or record.name
+    timezone = new_timezone or record.timezone
+    attributes = {**(record.attributes or {}), **orjson.loads(new_attributes)}
     changed = (name, timezone, attributes) != (record.name, record.timezone, record.attributes)
     if changed:
         plan.updates.append(
-            {"sid": record.id, "new_name": name, "new_timezone": timezone,
+            {"sid": record.subscriber_id, "new_name": name, "new_timezone": timezone,
              "new_attributes": attributes, "now": now}
         )  # fmt: skip
     if record.status is None:
-        plan.joins.append(int(record.id))
+        plan.joins.append(record.subscriber_id)
         return Outcome.IMPORTED, ""  # known subscriber, new to this list
     if record.status == "unconfirmed" and status == "confirmed":
-        plan.confirms.append(int(record.id))
+        plan.confirms.append(record.subscriber_id)
         return Outcome.UPDATED, "confirmed"
     return (Outcome.UPDATED if changed else Outcome.UNCHANGED), ""
-
-
-def _drop_known(connection: sa.Connection) -> None:
-    """Leave only brand-new addresses staged (the known ones were handled from _known_rows)."""
-    connection.execute(
-        sa.delete(staged).where(
-            sa.or_(
-                sa.exists().where(subscribers.c.email_key == staged.c.key),
-                sa.exists().where(suppressions.c.address_hash == staged.c.address_hash),
-            )
-        )
-    )
-
-
-def _insert_new(connection: sa.Connection, mailing_list: MailingList, status: str,
-                source: str, now: datetime) -> None:  # fmt: skip
-    """Every staged address is new: store it and put it on the list."""
-    stamp = sa.bindparam("now", now, type_=UtcDateTime)
-    columns = ["email", "email_key", "name", "timezone", "attributes", "created_at", "updated_at"]
-    values: list[sa.ColumnElement[Any]] = [
-        staged.c.email, staged.c.key, staged.c.name, staged.c.timezone, staged.c.attributes,
-        stamp, stamp,
-    ]  # fmt: skip
-    member_columns = ["list_id", "subscriber_id", "status", "source", "created_at", "updated_at"]
-    fixed = [sa.literal(status), sa.literal(source), stamp, stamp]
-    if connection.dialect.name == "sqlite":
-        # Under SQLite's write lock nobody else adds subscribers, so the ids can be chosen
-        # here (highest id + staging row number): memberships then need no lookup by address.
-        highest = connection.execute(sa.select(sa.func.max(subscribers.c.id))).scalar() or 0
-        new_id = sa.literal(highest) + sa.literal_column("rowid")
-        connection.execute(
-            sa.insert(subscribers).from_select(["id", *columns], sa.select(new_id, *values))
-        )
-        joining = sa.select(sa.literal(mailing_list.id), new_id, *fixed).select_from(staged)
-    else:
-        # One statement: the new ids come straight from the insert (a data-modifying CTE),
-        # so no join back through the address index, whose statistics lag during an import.
-        values[4] = sa.cast(staged.c.attributes, postgresql.JSONB)
-        inserted = (
-            sa.insert(subscribers)
-            .from_select(columns, sa.select(*values))
-            .returning(subscribers.c.id)
-            .cte("inserted")
-        )
-        joining = sa.select(sa.literal(mailing_list.id), inserted.c.id, *fixed)
-    connection.execute(sa.insert(memberships).from_select(member_columns, joining))
 
 
 def _apply_plan(connection: sa.Connection, list_id: int, plan: _Plan, status: str,
@@ -240,26 +138,34 @@ def apply_staged(
 ) -> BatchResult:
     """Write the batch inside the caller's (write) transaction."""
     result = BatchResult()
-    if not batch.rows:
+    columns = batch.columns
+    if not columns.keys:
         return result
+    backend = upsert_sqlite if connection.dialect.name == "sqlite" else upsert_postgres
     status = initial_status(mailing_list, confirmed)
-    _stage(connection, batch.rows)
     plan = _Plan()
-    known: dict[str, tuple[Outcome, str]] = {}
-    for record in _known_rows(connection, mailing_list.id):
-        outcome, detail = _plan_known(plan, record, status, now)
-        known[record.key] = (outcome, detail)
+    known_outcomes: dict[str, tuple[Outcome, str]] = {}
+    known = backend.known_rows(connection, mailing_list.id, columns)
+    for position, record in known.items():
+        incoming = (
+            columns.names[position],
+            columns.timezones[position],
+            columns.attributes[position],
+        )
+        outcome, detail = _plan_known(plan, record, incoming, status, now)
+        known_outcomes[columns.keys[position]] = (outcome, detail)
         if outcome is not Outcome.IMPORTED:
-            result.exceptions.append(RowOutcome(record.email, record.line, outcome, detail))
+            email, line = columns.emails[position], columns.lines[position]
+            result.exceptions.append(RowOutcome(email, line, outcome, detail))
         result.counts[outcome] += 1
-    result.counts[Outcome.IMPORTED] += len(batch.rows) - len(known)
-    if known:
-        _drop_known(connection)
-    if len(known) < len(batch.rows):
-        _insert_new(connection, mailing_list, status, source, now)
+    result.counts[Outcome.IMPORTED] += len(columns.keys) - len(known)
+    if len(known) < len(columns.keys):
+        backend.insert_new(
+            connection, mailing_list, columns, known, status=status, source=source, now=now
+        )
     _apply_plan(connection, mailing_list.id, plan, status, source, now)
     for repeat in batch.repeats:
-        outcome, detail = known.get(repeat.key, (Outcome.IMPORTED, ""))
+        outcome, detail = known_outcomes.get(repeat.key, (Outcome.IMPORTED, ""))
         if outcome in (Outcome.IMPORTED, Outcome.UPDATED, Outcome.UNCHANGED):
             outcome = Outcome.UPDATED if repeat.changed else Outcome.UNCHANGED
             detail = "repeated"
