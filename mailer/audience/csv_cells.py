@@ -9,14 +9,14 @@ the same data. A cell that itself starts with an apostrophe gets a second one, f
 from __future__ import annotations
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_ESCAPED_STARTS = (*FORMULA_STARTS, "'")
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 
 
 def neutralize(cell: str) -> str:
-    return "'" + cell if cell.startswith(_ESCAPED_STARTS) else cell
+    return "'" + cell if cell.startswith(ESCAPED_STARTS) else cell
 
 
 def restore(cell: str) -> str:
-    if cell.startswith("'") and cell[1:].startswith(_ESCAPED_STARTS):
+    if cell.startswith("'") and cell[1:].startswith(ESCAPED_STARTS):
         return cell[1:]
     return cell
