@@ -9,8 +9,8 @@ neutralization.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
-from operator import methodcaller
 from typing import Any, TextIO
 
 import orjson
@@ -25,7 +25,9 @@ from mailer.errors import MailerError
 
 FIXED_COLUMNS = ("email", "name", "timezone")
 _BATCH = 10_000
-_needs_escape = methodcaller("startswith", ESCAPED_STARTS)
+# A cell starting with a formula character, found in a whole column joined by "\n" at once
+# (a cell with a line break inside may give a false alarm: neutralize then checks each cell).
+_ESCAPE_NEEDED = re.compile("(?:^|\n)[" + re.escape("".join(ESCAPED_STARTS)) + "]")
 
 
 def _attribute_keys(connection: sa.Connection, members: sa.Select[tuple[int]]) -> list[str]:
@@ -65,8 +67,10 @@ def _columns(batch: list[tuple[Any, ...]], cells: _AttributeCells) -> list[Seque
     columns: list[Sequence[str]] = [emails, names, timezones]
     if cells.attribute_keys:
         columns += zip(*map(cells.__getitem__, attributes), strict=True)
-    return [list(map(neutralize, column)) if any(map(_needs_escape, column)) else column
-            for column in columns]  # fmt: skip
+    return [
+        list(map(neutralize, column)) if _ESCAPE_NEEDED.search("\n".join(column)) else column
+        for column in columns
+    ]
 
 
 def export_csv(engine: sa.Engine, list_name: str, out: TextIO, *, status: str | None = None) -> int:
