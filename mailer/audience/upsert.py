@@ -21,7 +21,7 @@ import orjson
 import sqlalchemy as sa
 
 from mailer.audience import upsert_postgres, upsert_sqlite
-from mailer.audience.known import KnownRow
+from mailer.audience.batch_parts import KnownRow
 from mailer.audience.lists import MailingList
 from mailer.audience.staged import BatchBuilder, IncomingSubscriber, StagedBatch
 from mailer.db.tables import memberships, subscribers

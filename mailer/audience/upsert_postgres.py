@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from mailer.audience.known import KnownRow
+from mailer.audience.batch_parts import KnownRow, add_members
 from mailer.audience.lists import MailingList
 from mailer.audience.staged import StagedColumns
 from mailer.db.bulk import load_rows
@@ -112,10 +112,6 @@ def insert_new(
         .returning(subscribers.c.id)
         .cte("inserted")
     )
-    fixed = [sa.literal(status), sa.literal(source), stamp, stamp]
-    joining = sa.select(sa.literal(mailing_list.id), inserted.c.id, *fixed)
-    connection.execute(
-        sa.insert(memberships).from_select(
-            ["list_id", "subscriber_id", "status", "source", "created_at", "updated_at"], joining
-        )
+    add_members(
+        connection, mailing_list.id, inserted.c.id, None, status=status, source=source, now=now
     )

@@ -17,10 +17,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from mailer.audience.known import KnownRow
+from mailer.audience.batch_parts import KnownRow, add_members
 from mailer.audience.lists import MailingList
 from mailer.audience.staged import StagedColumns
-from mailer.db.tables import memberships, subscribers
+from mailer.db.tables import subscribers
 from mailer.db.types import UtcDateTime
 
 _KNOWN_SUBSCRIBERS = """
@@ -104,13 +104,7 @@ def insert_new(
         cursor.executemany(_INSERT_SUBSCRIBERS, rows)
     finally:
         cursor.close()
-    stamp = sa.bindparam("now", now, type_=UtcDateTime)
-    joining = sa.select(
-        sa.literal(mailing_list.id), subscribers.c.id, sa.literal(status), sa.literal(source),
-        stamp, stamp,
-    ).where(subscribers.c.id > highest)  # fmt: skip
-    connection.execute(
-        sa.insert(memberships).from_select(
-            ["list_id", "subscriber_id", "status", "source", "created_at", "updated_at"], joining
-        )
-    )
+    add_members(
+        connection, mailing_list.id, subscribers.c.id, subscribers.c.id > highest,
+        status=status, source=source, now=now,
+    )  # fmt: skip
