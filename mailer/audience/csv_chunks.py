@@ -128,10 +128,10 @@ def read_chunks(stream: BinaryIO, source: str, batch_size: int) -> Iterator[Pars
         raise LocatedError(source, 1, "the file is empty: a header row with 'email' is needed")
     header = read_header(cells, source)
     for lines, records in _record_chunks(reader, batch_size):
-        yield _parse_chunk(header, lines, records, source, watched)
+        yield _parse_chunk(header, lines, records, watched)
 
 
-def _parse_chunk(header: CsvHeader, lines: Sequence[int], records: list[list[str]], source: str,
+def _parse_chunk(header: CsvHeader, lines: Sequence[int], records: list[list[str]],
                  watched: _WatchedReader) -> ParsedChunk:  # fmt: skip
     chunk = ParsedChunk(StagedBatch(), rows=len(records), bytes_read=watched.count)
 
