@@ -5,8 +5,9 @@ stored ones alone; attributes are merged; a suppressed address, or one that unsu
 this list, is never (re)subscribed. Each incoming row gets an outcome, so imports can report
 every one of them.
 
-The batch is loaded into a temporary staging table and applied with a few set-based statements,
-so the database does the per-row work; only addresses it already knows come back to Python.
+Each database looks the batch up and inserts its new addresses in a few set-based statements
+(:mod:`mailer.audience.upsert_sqlite`, :mod:`mailer.audience.upsert_postgres`), so the database
+does the per-row work; only addresses it already knows come back to Python, for the rules here.
 """
 
 from __future__ import annotations

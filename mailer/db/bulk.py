@@ -3,7 +3,8 @@
 SQLAlchemy's executemany builds and type-processes a parameter dictionary per row, and its
 result rows are objects of their own; at a million rows either would be most of the time. The
 rows here are database-ready tuples (text, numbers, NULL) both ways, so they go straight to
-sqlite3's executemany (a C loop) or PostgreSQL's COPY, and come back as the driver's tuples.
+PostgreSQL's COPY and come back as the driver's tuples. (SQLite's batch writer uses the
+driver's executemany, a C loop, in :mod:`mailer.audience.upsert_sqlite`.)
 """
 
 from __future__ import annotations
@@ -17,26 +18,18 @@ import sqlalchemy as sa
 def load_rows(
     connection: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    """INSERT ``rows`` (sequences in ``columns`` order) into the table named ``table``."""
+    """COPY ``rows`` (sequences in ``columns`` order) into the PostgreSQL table ``table``."""
     preparer = connection.dialect.identifier_preparer
     name = preparer.quote(table)
     quoted = ", ".join(preparer.quote(column) for column in columns)
-    if connection.dialect.name == "postgresql":
-        driver_connection = connection.connection.driver_connection
-        assert driver_connection is not None
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join("?" for _ in columns)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(f"INSERT INTO {name} ({quoted}) VALUES ({placeholders})", rows)
-    finally:
-        cursor.close()
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    with (
+        driver_connection.cursor() as cursor,
+        cursor.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def fetch_batches(
