@@ -255,6 +255,14 @@ def test_export_reimports_to_the_same_data(db_project: Project, weekly: Cli) -> 
             assert copied[email][key] == row[key], (email, key)
 
 
+def test_export_neutralizes_attribute_cells_when_no_fixed_cell_needs_it(
+    db_project: Project, weekly: Cli
+) -> None:
+    data = "email,name,score\na@example.com,Ada,=1+2\nb@example.com,Bo,7\n"
+    import_json(weekly, write(db_project, "in.csv", data))
+    assert export(weekly).splitlines()[1:] == ["a@example.com,Ada,,'=1+2", "b@example.com,Bo,,7"]
+
+
 def test_export_by_status_to_a_file(db_project: Project, weekly: Cli) -> None:
     import_json(weekly, write(db_project, "in.csv", "email\na@example.com\nb@example.com\n"))
     assert weekly("subscribers", "unsubscribe", "b@example.com", "-l", "weekly").code == 0

@@ -1,16 +1,17 @@
 """CSV export of a list that `subscribers import` reads back to the same data.
 
-A million members are written a batch at a time and a column at a time: rows come straight
-from the driver, attribute cells are formatted once per distinct attributes value (they repeat
-a lot: countries, tag sets), and only a column that holds a cell needing it pays for formula
-neutralization.
+A million members are written a batch at a time: rows come straight from the driver and are
+assembled by C-level maps, attribute cells are formatted (and neutralized) once per distinct
+attributes value (they repeat a lot: countries, tag sets), and one search per fixed column finds
+a batch whose cells need formula neutralization, so only such a batch pays for it.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any, TextIO
 
 import orjson
@@ -25,31 +26,32 @@ from mailer.errors import MailerError
 
 FIXED_COLUMNS = ("email", "name", "timezone")
 _BATCH = 10_000
-# A cell starting with a formula character, found in a whole column joined by "\n" at once
-# (a cell with a line break inside may give a false alarm: neutralize then checks each cell).
-_ESCAPE_NEEDED = re.compile("(?:^|\n)[" + re.escape("".join(ESCAPED_STARTS)) + "]")
+# Positions in a fetched row: the fixed cells, then the attributes JSON text.
+_FIXED = itemgetter(0, 1, 2)
+_FIXED_CELLS = tuple(map(itemgetter, range(len(FIXED_COLUMNS))))
+_ATTRIBUTES = itemgetter(3)
+# A cell starting with a formula character, found in a whole column joined by "\n" at once (a
+# cell with a line break inside may give a false alarm: neutralize then checks each cell).
+# Leading with the literal "\n" lets the search skip ahead instead of trying every position.
+_ESCAPE_NEEDED = re.compile("\n[" + re.escape("".join(ESCAPED_STARTS)) + "]")
 
 
 def _attribute_keys(connection: sa.Connection, members: sa.Select[tuple[int]]) -> list[str]:
     """Every attribute name any exported member has, for the header row."""
-    if connection.dialect.name == "postgresql":
-        keys = sa.select(sa.func.jsonb_object_keys(subscribers.c.attributes).label("key")).where(
-            subscribers.c.id.in_(members)
-        )
-    else:
-        each = sa.func.json_each(subscribers.c.attributes).table_valued("key")
-        # An explicit join (ON true) tells SQLAlchemy json_each belongs with subscribers.
-        keys = (
-            sa.select(each.c.key)
-            .select_from(subscribers)
-            .join(each, sa.true())
-            .where(subscribers.c.id.in_(members))
-        )
-    return sorted({str(key) for key in connection.execute(keys.distinct()).scalars()})
+    # Distinct attribute texts are few (countries, tag sets), so their keys are read in Python.
+    texts = (
+        sa.select(sa.cast(subscribers.c.attributes, sa.Text))
+        .where(subscribers.c.id.in_(members))
+        .distinct()
+    )
+    keys: set[str] = set()
+    for text in connection.execute(texts).scalars():
+        keys.update(orjson.loads(text))
+    return sorted(keys)
 
 
 class _AttributeCells(dict[str, tuple[str, ...]]):
-    """Attributes JSON text -> its cells in ``keys`` order, worked out once per text."""
+    """Attributes JSON text -> its neutralized cells in ``keys`` order, worked out once per text."""
 
     def __init__(self, keys: Sequence[str]) -> None:
         super().__init__()
@@ -57,20 +59,19 @@ class _AttributeCells(dict[str, tuple[str, ...]]):
 
     def __missing__(self, text: str) -> tuple[str, ...]:
         values = orjson.loads(text)
-        cells = tuple(format_attribute(values.get(key)) for key in self.attribute_keys)
+        cells = tuple(neutralize(format_attribute(values.get(key))) for key in self.attribute_keys)
         self[text] = cells
         return cells
 
 
-def _columns(batch: list[tuple[Any, ...]], cells: _AttributeCells) -> list[Sequence[str]]:
-    emails, names, timezones, attributes = zip(*batch, strict=True)
-    columns: list[Sequence[str]] = [emails, names, timezones]
-    if cells.attribute_keys:
-        columns += zip(*map(cells.__getitem__, attributes), strict=True)
-    return [
-        list(map(neutralize, column)) if _ESCAPE_NEEDED.search("\n".join(column)) else column
-        for column in columns
-    ]
+def _needs_escaping(batch: list[tuple[Any, ...]]) -> bool:
+    return any(_ESCAPE_NEEDED.search("\n" + "\n".join(map(cell, batch))) for cell in _FIXED_CELLS)
+
+
+def _csv_rows(batch: list[tuple[Any, ...]], cells: _AttributeCells) -> Iterable[tuple[str, ...]]:
+    if _needs_escaping(batch):  # rare: some fixed cell would run as a formula
+        return [tuple(map(neutralize, _FIXED(row))) + cells[_ATTRIBUTES(row)] for row in batch]
+    return map(tuple.__add__, map(_FIXED, batch), map(cells.__getitem__, map(_ATTRIBUTES, batch)))
 
 
 def export_csv(engine: sa.Engine, list_name: str, out: TextIO, *, status: str | None = None) -> int:
@@ -107,6 +108,6 @@ def export_csv(engine: sa.Engine, list_name: str, out: TextIO, *, status: str | 
         count = 0
         for batch in fetch_batches(connection, query, _BATCH):
             # A new cache per batch keeps memory flat when most members' attributes differ.
-            writer.writerows(zip(*_columns(batch, _AttributeCells(keys)), strict=True))
+            writer.writerows(_csv_rows(batch, _AttributeCells(keys)))
             count += len(batch)
     return count
