@@ -79,3 +79,101 @@ suppressions = sa.Table(
         "reason IN ('bounce', 'spamreport', 'unsubscribe', 'manual', 'invalid')", name="reason"
     ),
 )
+
+CAMPAIGN_STATUSES = (
+    "draft", "scheduled", "sending", "paused", "sent", "cancelled", "failed", "missed",
+)  # fmt: skip
+DELIVERY_STATUSES = ("pending", "in_flight", "sent", "failed", "skipped", "in_doubt")
+BATCH_STATUSES = ("in_flight", "sent", "failed", "in_doubt")
+TRANSPORTS = ("sendgrid", "smtp", "outbox")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("issue_number", sa.Integer, nullable=False),
+    sa.Column("issue_file", sa.String(500), nullable=False),
+    # The list's name is kept too: a campaign's history outlives a deleted list.
+    sa.Column("list_id", BigId, sa.ForeignKey("lists.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("list_name", sa.String(100), nullable=False),
+    sa.Column("segment", sa.Text, nullable=True),
+    sa.Column("transport", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    # The rendered content (with merge tokens), stored when the send starts: a resumed send
+    # and the archive use exactly what went out, whatever happened to the file since.
+    sa.Column("subject", sa.Text, nullable=True),
+    sa.Column("html", sa.Text, nullable=True),
+    sa.Column("text", sa.Text, nullable=True),
+    # Why the campaign paused or failed, in words for the editor.
+    sa.Column("message", sa.Text, nullable=False, server_default=""),
+    # The process sending it (host:pid) and when it last said it was alive.
+    sa.Column("owner", sa.String(200), nullable=True),
+    sa.Column("heartbeat_at", UtcDateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("scheduled_at", UtcDateTime, nullable=True),
+    sa.Column("started_at", UtcDateTime, nullable=True),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint(_one_of("status", CAMPAIGN_STATUSES), name="status"),
+    sa.CheckConstraint(_one_of("transport", TRANSPORTS), name="transport"),
+    sa.Index("ix_campaigns_status", "status"),
+)
+
+# One row per request made for a campaign (a 400 split into halves makes new ones).
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "campaign_id", BigId, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # What the provider calls the request (SendGrid's X-Message-Id), to trace it there.
+    sa.Column("message_id", sa.String(200), nullable=True),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
+    sa.CheckConstraint(_one_of("status", BATCH_STATUSES), name="status"),
+    sa.Index("ix_batches_campaign_id", "campaign_id"),
+)
+
+# The per-recipient ledger: who a campaign is for and what happened to each of them.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column(
+        "campaign_id", BigId, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    ),
+    # Erasing a person erases their ledger rows too: the ledger holds no address of its own.
+    sa.Column(
+        "subscriber_id",
+        BigId,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("status", sa.String(16), nullable=False),
+    # The request that carried it (batches.id); no foreign key, which would cost a lookup on
+    # every one of a million updates and protect nothing the campaign cascade does not.
+    sa.Column("batch_id", BigId, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
+    sa.Index("ix_deliveries_subscriber_id", "subscriber_id"),
+    sqlite_with_rowid=False,
+)
+
+# Token buckets of the send rate cap, stored so a restart does not grant a fresh burst.
+rate_buckets = sa.Table(
+    "rate_buckets",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
