@@ -104,6 +104,8 @@ class SendGridSettings(Section):
     sandbox: bool = Field(False, description="Validate requests without delivering mail.")
     categories: list[str] = Field(default_factory=list, description="SendGrid categories.")
     asm_group_id: int = Field(0, ge=0, description="Unsubscribe group id; 0 for none.")
+    click_tracking: bool = Field(False, description="Let SendGrid rewrite links to count clicks.")
+    open_tracking: bool = Field(False, description="Let SendGrid add a pixel to count opens.")
 
 
 class SmtpSettings(Section):
@@ -127,6 +129,24 @@ class TransportSettings(Section):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
 
 
+class DeliverySettings(Section):
+    max_per_second: float = Field(
+        0.0, ge=0, description="Cap on messages per second over all senders; 0 for none."
+    )
+    retry_attempts: int = Field(
+        5, ge=1, le=100, description="Tries of a batch on 5xx or connection errors."
+    )
+    retry_base_seconds: float = Field(
+        1.0, gt=0, description="First wait between tries; doubles each time, with jitter."
+    )
+    retry_max_seconds: float = Field(60.0, gt=0, description="Longest wait between tries.")
+    stale_after_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="Silence after which another host may take over a campaign's sending.",
+    )
+
+
 class WebSettings(Section):
     secret_key_env: str = Field(
         "MAILER_SECRET_KEY",
@@ -140,6 +160,7 @@ class Settings(Section):
     paths: PathSettings = Field(default_factory=PathSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     transport: TransportSettings = Field(default_factory=TransportSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     source: Path | None = Field(None, exclude=True, description="The file these came from.")
 

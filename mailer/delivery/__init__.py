@@ -1,0 +1,1 @@
+"""Sending campaigns: the ledger, the dispatcher and the transports."""

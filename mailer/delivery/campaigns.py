@@ -1,0 +1,183 @@
+"""Campaigns: one issue to one list (optionally a segment) through one transport.
+
+States: draft -> scheduled -> sending -> sent | paused | cancelled | failed | missed. Every
+change of state is one atomic ``UPDATE ... WHERE status IN (...)``, so two processes can never
+both move a campaign on from the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from mailer.clock import Clock, utc_now
+from mailer.db.engine import write_transaction
+from mailer.db.tables import DELIVERY_STATUSES, campaigns, deliveries
+from mailer.errors import MailerError
+
+# Campaign states from which each command may act.
+PAUSABLE = ("sending", "scheduled")
+RESUMABLE = ("paused", "sending", "failed")
+CANCELLABLE = ("draft", "scheduled", "sending", "paused", "failed")
+FINISHED = ("sent", "cancelled", "missed")
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    issue_number: int
+    issue_file: str
+    list_name: str
+    segment: str | None
+    transport: str
+    status: str
+    message: str
+    subject: str | None
+    created_at: datetime
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "issue": self.issue_number,
+            "issue_file": self.issue_file,
+            "list": self.list_name,
+            "segment": self.segment,
+            "transport": self.transport,
+            "status": self.status,
+            "message": self.message,
+            "subject": self.subject,
+            "created_at": iso(self.created_at),
+            "scheduled_at": iso(self.scheduled_at),
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            "counts": self.counts,
+        }
+
+
+def delivery_counts(
+    connection: sa.Connection, campaign_ids: Iterable[int]
+) -> dict[int, dict[str, int]]:
+    """Per campaign: total, then how many ledger rows are in each state."""
+    wanted = list(campaign_ids)
+    found: dict[int, dict[str, int]] = {
+        campaign_id: {"total": 0} | dict.fromkeys(DELIVERY_STATUSES, 0) for campaign_id in wanted
+    }
+    if not wanted:
+        return found
+    query = (
+        sa.select(deliveries.c.campaign_id, deliveries.c.status, sa.func.count())
+        .where(deliveries.c.campaign_id.in_(wanted))
+        .group_by(deliveries.c.campaign_id, deliveries.c.status)
+    )
+    for campaign_id, status, count in connection.execute(query):
+        found[campaign_id][status] = count
+        found[campaign_id]["total"] += count
+    return found
+
+
+def _campaign(row: Any, counts: dict[str, int]) -> Campaign:
+    return Campaign(
+        id=row.id,
+        issue_number=row.issue_number,
+        issue_file=row.issue_file,
+        list_name=row.list_name,
+        segment=row.segment,
+        transport=row.transport,
+        status=row.status,
+        message=row.message,
+        subject=row.subject,
+        created_at=row.created_at,
+        scheduled_at=row.scheduled_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        counts=counts,
+    )
+
+
+_SUMMARY_COLUMNS = [column for column in campaigns.c if column.name not in ("html", "text")]
+
+
+def find_campaign(connection: sa.Connection, campaign_id: int) -> Campaign:
+    row = connection.execute(
+        sa.select(*_SUMMARY_COLUMNS).where(campaigns.c.id == campaign_id)
+    ).first()
+    if row is None:
+        raise MailerError(f"no campaign {campaign_id}; `mailer campaigns` lists them")
+    return _campaign(row, delivery_counts(connection, [campaign_id])[campaign_id])
+
+
+def all_campaigns(engine: sa.Engine) -> list[Campaign]:
+    """Newest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(*_SUMMARY_COLUMNS).order_by(campaigns.c.id.desc()))
+        found = list(rows)
+        counts = delivery_counts(connection, [row.id for row in found])
+    return [_campaign(row, counts[row.id]) for row in found]
+
+
+def show_campaign(engine: sa.Engine, campaign_id: int) -> Campaign:
+    with engine.connect() as connection:
+        return find_campaign(connection, campaign_id)
+
+
+def move_campaign(
+    connection: sa.Connection,
+    campaign_id: int,
+    from_states: tuple[str, ...],
+    to_state: str,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    """The atomic state change: True if this call made it."""
+    result = connection.execute(
+        sa.update(campaigns)
+        .where(campaigns.c.id == campaign_id, campaigns.c.status.in_(from_states))
+        .values(status=to_state, updated_at=now, **values)
+    )
+    return result.rowcount == 1
+
+
+def _change(
+    engine: sa.Engine,
+    campaign_id: int,
+    from_states: tuple[str, ...],
+    to_state: str,
+    verb: str,
+    clock: Clock,
+    **values: Any,
+) -> Campaign:
+    with write_transaction(engine) as connection:
+        campaign = find_campaign(connection, campaign_id)
+        if not move_campaign(connection, campaign_id, from_states, to_state, clock(), **values):
+            raise MailerError(
+                f"campaign {campaign_id} is {campaign.status}; only a campaign that is "
+                f"{' or '.join(from_states)} can be {verb}"
+            )
+        return find_campaign(connection, campaign_id)
+
+
+def pause_campaign(engine: sa.Engine, campaign_id: int, clock: Clock = utc_now) -> Campaign:
+    """Takes effect before the next batch: the sender checks the state between batches."""
+    return _change(
+        engine, campaign_id, PAUSABLE, "paused", "paused", clock, message="paused by an editor"
+    )
+
+
+def cancel_campaign(engine: sa.Engine, campaign_id: int, clock: Clock = utc_now) -> Campaign:
+    now = clock()
+    return _change(
+        engine, campaign_id, CANCELLABLE, "cancelled", "cancelled", clock,
+        message="cancelled by an editor", finished_at=now,
+    )  # fmt: skip

@@ -1,0 +1,85 @@
+"""The one small protocol every transport speaks, and what it hands back.
+
+A transport gets the batch's shared content once and a list of recipients, personalizes as its
+backend allows (SendGrid's substitutions, or a local replace for SMTP and the outbox) and says
+what happened. Errors that concern the whole batch are exceptions, one class per way the
+dispatcher must react; per-recipient refusals are part of the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mailer.config import NewsletterSettings
+from mailer.render.tokens import MergeTemplate, Recipient
+
+
+@dataclass(frozen=True)
+class BatchContent:
+    """What every message of a campaign shares: rendered once, with merge tokens."""
+
+    subject: str
+    html: MergeTemplate
+    text: MergeTemplate
+    newsletter: NewsletterSettings
+    """The sender: from address and name, reply-to, List-Id domain."""
+    list_name: str
+    campaign_id: int | None = None
+    """None for a test send, which no ledger row stands behind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One recipient of a batch; ``key`` is the ledger row it comes from (its subscriber id)."""
+
+    key: int
+    recipient: Recipient
+
+
+@dataclass
+class BatchResult:
+    """The transport took every recipient it did not reject; ``message_id`` traces the request."""
+
+    rejected: dict[int, str] = field(default_factory=dict)
+    message_id: str | None = None
+
+
+class TransportError(Exception):
+    """A failure of the whole batch; the subclass says how the dispatcher must react."""
+
+
+class AuthenticationFailed(TransportError):
+    """The provider refused our credentials (401/403): stop at once, nothing was sent."""
+
+
+class TemporaryFailure(TransportError):
+    """Nothing was sent and trying again later may work (5xx, connection refused...)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(TemporaryFailure):
+    """The provider asked us to slow down (429); waiting is not a failed attempt."""
+
+
+class BadRequest(TransportError):
+    """The provider rejected the request as a whole (400): some recipient in it is the cause,
+    or the content is, which splitting the batch tells apart."""
+
+
+class AnswerLost(TransportError):
+    """The request went out but no answer came back (read timeout, connection dropped): the
+    provider may have accepted it, so it must not be sent again without a decision."""
+
+
+class Transport(Protocol):
+    name: str
+    max_batch: int
+
+    def send(self, content: BatchContent, batch: Sequence[Outgoing]) -> BatchResult: ...
+
+    def close(self) -> None: ...
