@@ -206,7 +206,9 @@ def _new_batch(connection: sa.Connection, campaign_id: int, size: int, now: date
             campaign_id=campaign_id, status="in_flight", size=size, created_at=now
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def split_batch(

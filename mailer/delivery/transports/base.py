@@ -67,8 +67,12 @@ class RateLimited(TemporaryFailure):
 
 
 class BadRequest(TransportError):
-    """The provider rejected the request as a whole (400): some recipient in it is the cause,
-    or the content is, which splitting the batch tells apart."""
+    """The provider rejected the request as a whole (400). When it names recipients, splitting
+    the batch finds them; otherwise the content itself is at fault."""
+
+    def __init__(self, message: str, *, names_recipients: bool) -> None:
+        super().__init__(message)
+        self.names_recipients = names_recipients
 
 
 class AnswerLost(TransportError):

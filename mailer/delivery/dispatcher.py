@@ -1,0 +1,311 @@
+"""The dispatcher: claims a campaign's next batch, hands it to the transport, records the
+answer, and decides what each kind of failure means.
+
+- Rows are marked in_flight (committed) before a request, sent or failed after its answer.
+- 429: wait as the provider says, then try again (not counted as a failed try).
+- 5xx and connection failures: exponential backoff with jitter, bounded tries; then the batch
+  goes back to pending and the campaign pauses with the reason.
+- 401/403: stop at once; the batch goes back to pending, the campaign pauses.
+- 400 naming recipients: the batch is split in halves until the offending recipients are
+  alone; only they fail, with the provider's message. A 400 about the content pauses.
+- Answer lost after the request went out: the batch is in_doubt, never resent silently.
+- A sender that died (kill -9) leaves its in-flight batch behind; whoever takes the campaign
+  over marks it in_doubt before sending anything else.
+- Pause and cancel take effect before the next batch.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import sqlalchemy as sa
+
+from mailer.clock import Clock, utc_now
+from mailer.config import DeliverySettings
+from mailer.db.engine import write_transaction
+from mailer.db.tables import campaigns
+from mailer.delivery import ledger, ownership, rate_cap
+from mailer.delivery.campaigns import move_campaign
+from mailer.delivery.recipients import RecipientBuilder
+from mailer.delivery.transports.base import (
+    AnswerLost,
+    AuthenticationFailed,
+    BadRequest,
+    BatchContent,
+    Outgoing,
+    RateLimited,
+    TemporaryFailure,
+    Transport,
+)
+from mailer.errors import MailerError
+
+# A provider that keeps answering 429 for this many waits in a row is treated as failing.
+MAX_RATE_LIMIT_WAITS = 100
+LONGEST_RATE_LIMIT_WAIT = 900.0
+
+
+@dataclass
+class Tally:
+    """What this run did, for the progress bar and the summary."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    in_doubt: int = 0
+    requests: int = 0
+
+
+ProgressHandler = Callable[[Tally], None]
+
+
+class _Next(Enum):
+    CONTINUE = "continue"
+    STOP = "stop"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        transport: Transport,
+        content: BatchContent,
+        link_key: bytes,
+        policy: DeliverySettings,
+        *,
+        clock: Clock = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        on_progress: ProgressHandler | None = None,
+    ) -> None:
+        if content.campaign_id is None:
+            raise ValueError("a dispatcher sends a campaign; test sends go to the transport")
+        self.engine = engine
+        self.transport = transport
+        self.content = content
+        self.campaign_id: int = content.campaign_id
+        self.builder = RecipientBuilder(content, link_key)
+        self.policy = policy
+        self.clock = clock
+        self.sleep = sleep
+        self.on_progress = on_progress
+        self.me = ownership.this_process()
+        self.tally = Tally()
+        self.batch_size = transport.max_batch
+        if policy.max_per_second:
+            # About a second's worth per batch keeps a capped send smooth, not bursty.
+            self.batch_size = max(1, min(self.batch_size, int(policy.max_per_second)))
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Send every pending row; returns the campaign's state when this run stops."""
+        list_id = self._take_over()
+        after = 0
+        try:
+            while True:
+                with write_transaction(self.engine) as connection:
+                    status = ownership.beat(connection, self.campaign_id, self.me, self.clock())
+                    if status != "sending":
+                        return status or "sending"
+                    wait = self._reserve(connection)
+                    claim = None if wait else self._claim(connection, list_id, after)
+                    if not wait and claim is None:
+                        if after and ledger.pending_left(connection, self.campaign_id):
+                            after = 0  # rows given back behind the cursor: go round again
+                            continue
+                        return self._finish(connection)
+                if wait:
+                    self.sleep(wait)
+                    continue
+                assert claim is not None
+                after = claim.last_subscriber_id
+                self.tally.skipped += claim.skipped
+                if claim.recipients:
+                    items = self.builder.outgoing(claim.recipients)
+                    if self._deliver(claim.batch_id, items) is _Next.STOP:
+                        return self._status()
+                self._report()
+        finally:
+            with write_transaction(self.engine) as connection:
+                ownership.release(connection, self.campaign_id, self.me)
+
+    def _take_over(self) -> int | None:
+        with write_transaction(self.engine) as connection:
+            row = connection.execute(
+                sa.select(campaigns.c.status, campaigns.c.list_id).where(
+                    campaigns.c.id == self.campaign_id
+                )
+            ).one()
+            if row.status != "sending":
+                raise MailerError(f"campaign {self.campaign_id} is {row.status}, not sending")
+            holder = ownership.take(
+                connection,
+                self.campaign_id,
+                self.me,
+                self.clock(),
+                self.policy.stale_after_seconds,
+            )
+            if holder is not None:
+                raise MailerError(
+                    f"campaign {self.campaign_id} is being sent by {holder}; "
+                    "pause it there, or wait for that process to stop"
+                )
+            # Whatever is still in flight belonged to a sender that stopped mid-request.
+            self.tally.in_doubt += ledger.mark_in_doubt(
+                connection,
+                self.campaign_id,
+                None,
+                "the sending process stopped while this batch was in flight",
+                self.clock(),
+            )
+            return int(row.list_id) if row.list_id is not None else None
+
+    def _reserve(self, connection: sa.Connection) -> float:
+        if not self.policy.max_per_second:
+            return 0.0
+        return rate_cap.reserve(
+            connection, self.policy.max_per_second, self.batch_size, self.clock()
+        )
+
+    def _claim(
+        self, connection: sa.Connection, list_id: int | None, after: int
+    ) -> ledger.ClaimedBatch | None:
+        return ledger.claim_batch(
+            connection, self.campaign_id, list_id, after, self.batch_size, self.clock()
+        )
+
+    def _finish(self, connection: sa.Connection) -> str:
+        now = self.clock()
+        move_campaign(connection, self.campaign_id, ("sending",), "sent", now, finished_at=now)
+        return "sent"
+
+    def _status(self) -> str:
+        with self.engine.connect() as connection:
+            status = connection.execute(
+                sa.select(campaigns.c.status).where(campaigns.c.id == self.campaign_id)
+            ).scalar_one()
+        return str(status)
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.tally)
+
+    # -- one batch ----------------------------------------------------------------------------
+
+    def _deliver(self, batch_id: int, items: Sequence[Outgoing]) -> _Next:
+        attempts = 0
+        rate_limited = 0
+        while True:
+            attempts += 1
+            self.tally.requests += 1
+            try:
+                result = self.transport.send(self.content, items)
+            except RateLimited as exc:
+                attempts -= 1
+                rate_limited += 1
+                if rate_limited > MAX_RATE_LIMIT_WAITS:
+                    return self._give_up(batch_id, attempts, f"still rate limited: {exc}")
+                wait = min(exc.retry_after or self._backoff(rate_limited), LONGEST_RATE_LIMIT_WAIT)
+                if not self._wait(wait):
+                    return self._give_back(batch_id, attempts, "paused while rate limited")
+            except TemporaryFailure as exc:
+                if attempts >= self.policy.retry_attempts:
+                    return self._give_up(batch_id, attempts, f"{exc} ({attempts} tries)")
+                if not self._wait(exc.retry_after or self._backoff(attempts)):
+                    return self._give_back(batch_id, attempts, "paused between tries")
+            except AuthenticationFailed as exc:
+                return self._give_up(batch_id, attempts, str(exc))
+            except AnswerLost as exc:
+                with write_transaction(self.engine) as connection:
+                    self.tally.in_doubt += ledger.mark_in_doubt(
+                        connection, self.campaign_id, batch_id, str(exc), self.clock()
+                    )
+                return _Next.CONTINUE
+            except BadRequest as exc:
+                return self._refused(batch_id, items, attempts, exc)
+            except KeyboardInterrupt:
+                # The request may have gone out: same as a crash, but said at once.
+                with write_transaction(self.engine) as connection:
+                    self.tally.in_doubt += ledger.mark_in_doubt(
+                        connection, self.campaign_id, batch_id, "interrupted mid-request",
+                        self.clock(),
+                    )  # fmt: skip
+                    self._pause(connection, "interrupted (Ctrl-C) while sending")
+                raise
+            else:
+                ids = [item.key for item in items]
+                with write_transaction(self.engine) as connection:
+                    ledger.finish_batch(
+                        connection, self.campaign_id, batch_id, ids,
+                        rejected=result.rejected, message_id=result.message_id,
+                        attempts=attempts, now=self.clock(),
+                    )  # fmt: skip
+                self.tally.failed += len(result.rejected)
+                self.tally.sent += len(items) - len(result.rejected)
+                return _Next.CONTINUE
+
+    def _refused(
+        self, batch_id: int, items: Sequence[Outgoing], attempts: int, exc: BadRequest
+    ) -> _Next:
+        if not exc.names_recipients:
+            return self._give_up(batch_id, attempts, f"the provider refused the content: {exc}")
+        if len(items) == 1:
+            with write_transaction(self.engine) as connection:
+                ledger.finish_batch(
+                    connection, self.campaign_id, batch_id, [items[0].key],
+                    rejected={items[0].key: str(exc)}, message_id=None,
+                    attempts=attempts, now=self.clock(),
+                )  # fmt: skip
+            self.tally.failed += 1
+            return _Next.CONTINUE
+        middle = len(items) // 2
+        halves = [items[:middle], items[middle:]]
+        with write_transaction(self.engine) as connection:
+            part_ids = ledger.split_batch(
+                connection, self.campaign_id, batch_id,
+                [[item.key for item in half] for half in halves], str(exc), self.clock(),
+            )  # fmt: skip
+        for part_id, half in zip(part_ids, halves, strict=True):
+            if self._deliver(part_id, half) is _Next.STOP:
+                return _Next.STOP
+        return _Next.CONTINUE
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(
+            self.policy.retry_max_seconds, self.policy.retry_base_seconds * 2 ** (attempt - 1)
+        )
+        # "Full jitter": senders that failed together do not come back together.
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep, then renew the heartbeat; False if the campaign was paused or cancelled."""
+        self.sleep(seconds)
+        with write_transaction(self.engine) as connection:
+            return ownership.beat(connection, self.campaign_id, self.me, self.clock()) == "sending"
+
+    def _give_back(self, batch_id: int, attempts: int, reason: str) -> _Next:
+        with write_transaction(self.engine) as connection:
+            ledger.give_back_batch(
+                connection, self.campaign_id, batch_id, reason, attempts, self.clock()
+            )
+        return _Next.STOP
+
+    def _give_up(self, batch_id: int, attempts: int, reason: str) -> _Next:
+        with write_transaction(self.engine) as connection:
+            ledger.give_back_batch(
+                connection, self.campaign_id, batch_id, reason, attempts, self.clock()
+            )
+            self._pause(
+                connection,
+                f"{reason}; nothing of that batch was sent. Fix the cause, then "
+                f"`mailer campaigns resume {self.campaign_id}` continues",
+            )
+        return _Next.STOP
+
+    def _pause(self, connection: sa.Connection, message: str) -> None:
+        move_campaign(
+            connection, self.campaign_id, ("sending",), "paused", self.clock(), message=message
+        )
