@@ -36,6 +36,7 @@ from mailer.delivery.transports.base import (
     AuthenticationFailed,
     BadRequest,
     BatchContent,
+    BatchResult,
     Outgoing,
     RateLimited,
     TemporaryFailure,
@@ -236,16 +237,24 @@ class Dispatcher:
                     self._pause(connection, "interrupted (Ctrl-C) while sending")
                 raise
             else:
-                ids = [item.key for item in items]
-                with write_transaction(self.engine) as connection:
-                    ledger.finish_batch(
-                        connection, self.campaign_id, batch_id, ids,
-                        rejected=result.rejected, message_id=result.message_id,
-                        attempts=attempts, now=self.clock(),
-                    )  # fmt: skip
-                self.tally.failed += len(result.rejected)
-                self.tally.sent += len(items) - len(result.rejected)
-                return _Next.CONTINUE
+                return self._answered(batch_id, items, result, attempts)
+
+    def _answered(
+        self, batch_id: int, items: Sequence[Outgoing], result: BatchResult, attempts: int
+    ) -> _Next:
+        ids = [item.key for item in items]
+        with write_transaction(self.engine) as connection:
+            ledger.finish_batch(
+                connection, self.campaign_id, batch_id, ids, result,
+                attempts=attempts, now=self.clock(),
+            )  # fmt: skip
+        self.tally.failed += len(result.rejected)
+        self.tally.in_doubt += len(result.in_doubt)
+        self.tally.sent += len(items) - result.not_sent
+        if result.unsent and not self._wait(self._backoff(1)):
+            # The connection broke part way: give the server a moment before the rest.
+            return _Next.STOP
+        return _Next.CONTINUE
 
     def _refused(
         self, batch_id: int, items: Sequence[Outgoing], attempts: int, exc: BadRequest
@@ -253,14 +262,8 @@ class Dispatcher:
         if not exc.names_recipients:
             return self._give_up(batch_id, attempts, f"the provider refused the content: {exc}")
         if len(items) == 1:
-            with write_transaction(self.engine) as connection:
-                ledger.finish_batch(
-                    connection, self.campaign_id, batch_id, [items[0].key],
-                    rejected={items[0].key: str(exc)}, message_id=None,
-                    attempts=attempts, now=self.clock(),
-                )  # fmt: skip
-            self.tally.failed += 1
-            return _Next.CONTINUE
+            refused = BatchResult(rejected={items[0].key: str(exc)})
+            return self._answered(batch_id, items, refused, attempts)
         middle = len(items) // 2
         halves = [items[:middle], items[middle:]]
         with write_transaction(self.engine) as connection:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from mailer.audience.addresses import address_hash, address_key
 from mailer.db.tables import batches, deliveries, memberships, subscribers, suppressions
+from mailer.delivery.transports.base import BatchResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,14 +247,24 @@ def finish_batch(
     campaign_id: int,
     batch_id: int,
     subscriber_ids: Sequence[int],
+    result: BatchResult,
     *,
-    rejected: Mapping[int, str],
-    message_id: str | None,
     attempts: int,
     now: datetime,
 ) -> None:
-    """The transport answered: rejected recipients failed (with the reason), the rest sent."""
-    _set_errors(connection, campaign_id, "failed", rejected, now)
+    """The transport answered: rejected recipients failed, unsent ones go back to pending,
+    in-doubt ones wait for a decision, and the rest were sent."""
+    _set_errors(connection, campaign_id, "failed", result.rejected, now)
+    _set_errors(connection, campaign_id, "in_doubt", result.in_doubt, now)
+    if result.unsent:
+        connection.execute(
+            sa.update(deliveries)
+            .where(
+                deliveries.c.campaign_id == campaign_id,
+                deliveries.c.subscriber_id.in_(list(result.unsent)),
+            )
+            .values(status="pending", batch_id=None, updated_at=now)
+        )
     connection.execute(
         sa.update(deliveries)
         .where(
@@ -263,13 +274,23 @@ def finish_batch(
         )
         .values(status="sent", updated_at=now)
     )
-    status = "failed" if len(rejected) == len(subscriber_ids) else "sent"
-    error = "; ".join(sorted(set(rejected.values())))[:2000]
+    problems = {**result.rejected, **result.unsent, **result.in_doubt}
+    if result.in_doubt:
+        status = "in_doubt"
+    elif len(result.rejected) == len(subscriber_ids):
+        status = "failed"
+    else:
+        status = "sent"
+    error = "; ".join(sorted(set(problems.values())))[:2000]
     connection.execute(
         sa.update(batches)
         .where(batches.c.id == batch_id)
         .values(
-            status=status, message_id=message_id, attempts=attempts, error=error, finished_at=now
+            status=status,
+            message_id=result.message_id,
+            attempts=attempts,
+            error=error,
+            finished_at=now,
         )
     )
 

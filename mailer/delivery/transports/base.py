@@ -40,10 +40,20 @@ class Outgoing:
 
 @dataclass
 class BatchResult:
-    """The transport took every recipient it did not reject; ``message_id`` traces the request."""
+    """The transport took every recipient not listed here; ``message_id`` traces the request.
+
+    ``rejected``: refused for good (the reason is kept). ``unsent``: not tried, because the
+    connection failed part way (SMTP sends one message at a time); they go back to pending.
+    ``in_doubt``: the message on the wire when the connection died."""
 
     rejected: dict[int, str] = field(default_factory=dict)
+    unsent: dict[int, str] = field(default_factory=dict)
+    in_doubt: dict[int, str] = field(default_factory=dict)
     message_id: str | None = None
+
+    @property
+    def not_sent(self) -> int:
+        return len(self.rejected) + len(self.unsent) + len(self.in_doubt)
 
 
 class TransportError(Exception):

@@ -1,0 +1,190 @@
+"""Sending an issue: plan it (render, check, count), start the campaign (store the content,
+snapshot the audience), run it, resume it, resolve its in-doubt rows; and test sends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from mailer.audience.lists import MailingList, find_list
+from mailer.audience.segment_sql import segment_clause
+from mailer.audience.segments import parse_segment
+from mailer.checks.issue_checks import check_issue
+from mailer.clock import Clock, utc_now
+from mailer.config import Settings
+from mailer.content import find_issue, load_issue
+from mailer.db.engine import write_transaction
+from mailer.db.tables import campaigns
+from mailer.delivery import ledger
+from mailer.delivery.campaigns import RESUMABLE, find_campaign, move_campaign
+from mailer.delivery.transports.base import BatchContent, BatchResult, Outgoing, Transport
+from mailer.delivery.transports.factory import check_transport_name
+from mailer.errors import MailerError
+from mailer.links import recipient
+from mailer.render.pipeline import RenderedEmail, Renderer
+from mailer.render.tokens import MergeTemplate
+
+TEST_PREFIX = "[TEST] "
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    rendered: RenderedEmail
+    issue_file: str
+    mailing_list: MailingList
+    segment: str | None
+    where: sa.ColumnElement[bool] | None
+    transport: str
+    recipients: int
+
+
+def render_checked(settings: Settings, renderer: Renderer, reference: str) -> RenderedEmail:
+    """The issue rendered, or an error listing what `mailer check` finds wrong with it."""
+    path = find_issue(reference, settings.paths.issues)
+    report = check_issue(path, settings, renderer)
+    if not report.ok:
+        errors = "\n".join(
+            f"  {finding}" for finding in report.findings if finding.level == "error"
+        )
+        raise MailerError(f"{path} has errors, so nothing was sent:\n{errors}")
+    return renderer.render(load_issue(path, settings.paths.templates))
+
+
+def plan_send(
+    engine: sa.Engine,
+    settings: Settings,
+    renderer: Renderer,
+    reference: str,
+    list_name: str,
+    *,
+    segment: str | None = None,
+    transport: str | None = None,
+) -> SendPlan:
+    transport = check_transport_name(transport or settings.transport.default)
+    where = segment_clause(parse_segment(segment), engine.dialect.name) if segment else None
+    with engine.connect() as connection:
+        mailing_list = find_list(connection, list_name)
+        count = ledger.count_audience(connection, mailing_list.id, where)
+    if count == 0:
+        chosen = f" matching the segment {segment!r}" if segment else ""
+        raise MailerError(
+            f"the list {list_name!r} has no confirmed, unsuppressed subscribers{chosen}; "
+            "nothing to send"
+        )
+    rendered = render_checked(settings, renderer, reference)
+    return SendPlan(
+        rendered, str(rendered.issue.path), mailing_list, segment, where, transport, count
+    )
+
+
+def start_campaign(engine: sa.Engine, plan: SendPlan, clock: Clock = utc_now) -> int:
+    """Store the campaign with its content and snapshot its audience, in one transaction."""
+    now = clock()
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            sa.insert(campaigns).values(
+                issue_number=plan.rendered.issue.number,
+                issue_file=plan.issue_file,
+                list_id=plan.mailing_list.id,
+                list_name=plan.mailing_list.name,
+                segment=plan.segment,
+                transport=plan.transport,
+                status="sending",
+                subject=plan.rendered.subject,
+                html=plan.rendered.html,
+                text=plan.rendered.text,
+                created_at=now,
+                started_at=now,
+                updated_at=now,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        campaign_id = int(key[0])
+        ledger.snapshot(connection, campaign_id, plan.mailing_list.id, plan.where, now)
+    return campaign_id
+
+
+def campaign_content(engine: sa.Engine, settings: Settings, campaign_id: int) -> BatchContent:
+    """The content stored when the campaign started: exactly what went out so far."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.select(
+                campaigns.c.subject, campaigns.c.html, campaigns.c.text, campaigns.c.list_name
+            ).where(campaigns.c.id == campaign_id)
+        ).first()
+    if row is None:
+        raise MailerError(f"no campaign {campaign_id}; `mailer campaigns` lists them")
+    if row.html is None:
+        raise MailerError(f"campaign {campaign_id} has not started: it has no content yet")
+    return BatchContent(
+        subject=row.subject,
+        html=MergeTemplate(row.html),
+        text=MergeTemplate(row.text),
+        newsletter=settings.newsletter,
+        list_name=row.list_name,
+        campaign_id=campaign_id,
+    )
+
+
+def resume_campaign(engine: sa.Engine, campaign_id: int, clock: Clock = utc_now) -> str:
+    """Make a paused (or crashed) campaign sendable again; returns its transport."""
+    with write_transaction(engine) as connection:
+        campaign = find_campaign(connection, campaign_id)
+        if campaign.status not in RESUMABLE:
+            raise MailerError(
+                f"campaign {campaign_id} is {campaign.status}; only a paused, failed or "
+                "interrupted campaign can be resumed"
+            )
+        if campaign.status != "sending":
+            move_campaign(connection, campaign_id, RESUMABLE, "sending", clock(), message="")
+    return campaign.transport
+
+
+def resolve_campaign(
+    engine: sa.Engine, campaign_id: int, *, resend: bool, clock: Clock = utc_now
+) -> tuple[int, str]:
+    """Decide the in_doubt rows; returns how many, and the transport to resend them with."""
+    now = clock()
+    with write_transaction(engine) as connection:
+        campaign = find_campaign(connection, campaign_id)
+        if not campaign.counts.get("in_doubt"):
+            raise MailerError(f"campaign {campaign_id} has no in_doubt recipients")
+        if resend and campaign.status == "cancelled":
+            raise MailerError(f"campaign {campaign_id} was cancelled; nothing is resent")
+        count = ledger.resolve_in_doubt(connection, campaign_id, resend=resend, now=now)
+        if resend:
+            move_campaign(connection, campaign_id, (*RESUMABLE, "sent"), "sending", now)
+    return count, campaign.transport
+
+
+def send_test_copies(
+    settings: Settings,
+    rendered: RenderedEmail,
+    addresses: Sequence[str],
+    transport: Transport,
+    link_key: bytes,
+) -> BatchResult:
+    """Send the issue to addresses that need not be subscribers, the subject marked [TEST]."""
+    outgoing = []
+    for index, text in enumerate(addresses):
+        try:
+            email = validate_email(text, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise MailerError(f"--to {text!r}: {exc}") from None
+        reader = recipient(settings.newsletter.base_url, link_key, email, list_name="test")
+        outgoing.append(Outgoing(index, reader))
+    content = BatchContent(
+        subject=TEST_PREFIX + rendered.subject,
+        html=rendered.html_merge,
+        text=rendered.text_merge,
+        newsletter=settings.newsletter,
+        list_name="test",
+    )
+    try:
+        return transport.send(content, outgoing)
+    finally:
+        transport.close()
