@@ -120,3 +120,15 @@ class MergeTemplate:
 
     def personalize(self, recipient: Recipient) -> str:
         return self.fill([read(recipient) for read in self._readers])
+
+    def fill_tokens(self) -> str:
+        """The body with its tokens in place (for a provider that substitutes them)."""
+        return self.fill([token(part, name) for part, name in self.slots])
+
+    def substitutions(self) -> dict[str, Callable[[Recipient], str]]:
+        """Each token of the body with the function giving a recipient's value for it (escaped
+        for its part), for providers that substitute themselves (SendGrid)."""
+        return {
+            token(part, name): read
+            for (part, name), read in zip(self.slots, self._readers, strict=True)
+        }
