@@ -1,0 +1,1 @@
+"""A SendGrid-compatible loopback server for tests, benchmarks and local development."""
