@@ -1,0 +1,125 @@
+"""What the emulator accepted: one entry per recipient, in memory, and optionally one .eml per
+recipient on disk, personalized the way SendGrid would (plain replacement of each substitution
+key in the subject and the content)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    email: str
+    name: str
+    message_id: str
+    custom_args: dict[str, str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "to": self.email,
+            "name": self.name,
+            "message_id": self.message_id,
+            "custom_args": self.custom_args,
+        }
+
+
+def _substitute(text: str, substitutions: dict[str, str]) -> str:
+    for key, value in substitutions.items():
+        text = text.replace(key, value)
+    return text
+
+
+def _address(value: dict[str, Any]) -> Address:
+    local, _, domain = str(value["email"]).rpartition("@")
+    return Address(display_name=str(value.get("name") or ""), username=local, domain=domain)
+
+
+def personalized_message(body: dict[str, Any], index: int, message_id: str) -> EmailMessage:
+    """The message SendGrid would build for personalization ``index`` of an accepted body."""
+    personalization = body["personalizations"][index]
+    substitutions = personalization.get("substitutions") or {}
+    message = EmailMessage(policy=policy.SMTP)
+    subject = personalization.get("subject") or body.get("subject") or ""
+    message["Subject"] = _substitute(subject, substitutions)
+    message["From"] = _address(body["from"])
+    message["To"] = [_address(to) for to in personalization["to"]]
+    if body.get("reply_to"):
+        message["Reply-To"] = _address(body["reply_to"])
+    message["X-Message-Id"] = message_id
+    for name, value in {
+        **(body.get("headers") or {}),
+        **(personalization.get("headers") or {}),
+    }.items():
+        message[name] = value
+    parts = {item["type"]: _substitute(item["value"], substitutions) for item in body["content"]}
+    message.set_content(parts.get("text/plain", ""), subtype="plain", charset="utf-8")
+    if "text/html" in parts:
+        message.add_alternative(parts["text/html"], subtype="html", charset="utf-8")
+    return message
+
+
+class Record:
+    """Thread-safe: the server handles requests on several threads."""
+
+    def __init__(self, store: Path | None = None) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self.delivered: list[Delivered] = []
+        self.counts: Counter[str] = Counter()
+
+    def count(self, what: str) -> None:
+        with self._lock:
+            self.counts[what] += 1
+
+    def accept(self, body: dict[str, Any], message_id: str) -> None:
+        entries = [
+            Delivered(
+                str(to["email"]),
+                str(to.get("name") or ""),
+                message_id,
+                dict(personalization.get("custom_args") or {}),
+            )
+            for personalization in body["personalizations"]
+            for to in personalization["to"]
+        ]
+        if self.store is not None:
+            self.store.mkdir(parents=True, exist_ok=True)
+            for index in range(len(body["personalizations"])):
+                message = personalized_message(body, index, message_id)
+                (self.store / f"{message_id}-{index:04d}.eml").write_bytes(message.as_bytes())
+        with self._lock:
+            self.delivered.extend(entries)
+            self.counts["accepted"] += 1
+
+    def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            found = list(self.delivered)
+        wanted = to.lower() if to else None
+        return [
+            entry.as_json() for entry in found if wanted is None or entry.email.lower() == wanted
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            per_address = Counter(entry.email.lower() for entry in self.delivered)
+            counts = dict(self.counts)
+        repeated = {email: count for email, count in per_address.items() if count > 1}
+        return {
+            **counts,
+            "recipients": sum(per_address.values()),
+            "distinct_recipients": len(per_address),
+            "duplicates": len(repeated),
+            "duplicate_examples": dict(list(repeated.items())[:20]),
+        }
+
+    def reset(self) -> None:
+        with self._lock:
+            self.delivered.clear()
+            self.counts.clear()
