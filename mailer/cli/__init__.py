@@ -12,7 +12,18 @@ from typing import Annotated
 
 import typer
 
-from mailer.cli import check, database, issues, lists, preview, render, subscribers
+from mailer.cli import (
+    campaigns,
+    check,
+    database,
+    emulate,
+    issues,
+    lists,
+    preview,
+    render,
+    send,
+    subscribers,
+)
 from mailer.cli.context import AppContext, err_console
 from mailer.errors import MailerError
 
@@ -44,7 +55,9 @@ def root(
     ctx.call_on_close(context.close)
 
 
-for module in (render, preview, check, issues, database, lists, subscribers):
+for module in (
+    render, preview, check, issues, database, lists, subscribers, send, campaigns, emulate,
+):  # fmt: skip
     module.register(app)
 
 
