@@ -59,6 +59,20 @@ def test_message_parses_strictly_with_every_header(project: Project) -> None:
     assert "https://n.example.com/unsubscribe/t.s" in text
 
 
+def test_a_long_unsubscribe_link_and_subject_stay_plain_header_lines(project: Project) -> None:
+    link = "https://newsletter.example.com/unsubscribe/" + "a" * 120 + ".signature"
+    reader = Recipient("reader@example.com", "Reader", link, link)
+    settings = project.settings()
+    issue = load_issue(project.issues / "0087-postal-pact-and-ai-talent.md")
+    content = project.renderer().render(issue).personalize(reader)
+    long_subject = "[TEST] " + content.subject + " and a few more words to pass 78 characters"
+    content = type(content)(long_subject, content.html, content.text)
+    raw = build_message(Envelope(settings.newsletter, "weekly", SENT_AT), reader, content)
+    lines = raw.as_bytes().decode().split("\r\n")
+    assert f"List-Unsubscribe: <{link}>" in lines
+    assert f"Subject: {long_subject}" in lines
+
+
 def test_line_breaks_in_a_name_never_create_a_header(project: Project) -> None:
     reader = Recipient(
         "a@example.com", "Eve\r\nBcc: victim@example.net\nX-Evil: 1", "https://n.example.com/u/x"

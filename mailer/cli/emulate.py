@@ -48,6 +48,12 @@ def sendgrid_command(
     stall: Annotated[
         float, typer.Option(help="Seconds a 'timeout' fault holds back its answer.")
     ] = 60.0,
+    latency: Annotated[
+        float, typer.Option(min=0.0, help="Seconds every request takes, like a far server.")
+    ] = 0.0,
+    refuse: Annotated[
+        list[str] | None, typer.Option(help="An address answered with a 400 (repeatable).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for the fault dice.")] = None,
 ) -> None:
     """Serve SendGrid's /v3/mail/send on loopback, with its validation, limits and faults."""
@@ -64,6 +70,8 @@ def sendgrid_command(
         faults=chosen,
         rate_limit=_rate(rate_limit),
         stall_seconds=stall,
+        latency_seconds=latency,
+        refused_addresses=frozenset(address.lower() for address in refuse or ()),
         seed=seed,
         store=store,
     )
@@ -74,7 +82,7 @@ def sendgrid_command(
     bound_host, bound_port = server.server_address[:2]
     # The first line says where it listens (port 0 picks a free one); scripts read it.
     print(f"SendGrid emulator on http://{bound_host!s}:{bound_port}", flush=True)
-    err_console().print("Set [transport.sendgrid] host to that URL. Ctrl-C stops.")
+    err_console().print("Set [transport.sendgrid] host to that URL. Ctrl-C stops.", markup=False)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

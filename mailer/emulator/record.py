@@ -7,11 +7,12 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+from mailer.render.eml import MESSAGE_POLICY
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ def personalized_message(body: dict[str, Any], index: int, message_id: str) -> E
     """The message SendGrid would build for personalization ``index`` of an accepted body."""
     personalization = body["personalizations"][index]
     substitutions = personalization.get("substitutions") or {}
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=MESSAGE_POLICY)
     subject = personalization.get("subject") or body.get("subject") or ""
     message["Subject"] = _substitute(subject, substitutions)
     message["From"] = _address(body["from"])

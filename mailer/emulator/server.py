@@ -47,6 +47,11 @@ class EmulatorOptions:
     rate_limit: int = 0
     """Requests per second before 429; 0 for no limit."""
     stall_seconds: float = 60.0
+    latency_seconds: float = 0.0
+    """Time every request takes before its answer, like a distant server."""
+    refused_addresses: frozenset[str] = frozenset()
+    """Addresses answered with a 400 naming them, as SendGrid does for addresses it will not
+    mail (lets a test exercise finding one bad recipient in a batch)."""
     seed: int | None = None
     store: Path | None = None
 
@@ -137,7 +142,7 @@ class SendGridEmulator:
         except (OSError, orjson.JSONDecodeError):
             self.record.count("rejected")
             return Reply(400, _errors(Problem(None, "the request body is not valid JSON")))
-        problems = check_mail_send(parsed, time.time())
+        problems = check_mail_send(parsed, time.time()) or self._refused(parsed)
         if problems:
             self.record.count("rejected")
             return Reply(400, _errors(*problems), rate_headers)
@@ -147,6 +152,16 @@ class SendGridEmulator:
         message_id = secrets.token_urlsafe(16)[:22]
         self.record.accept(parsed, message_id)
         return Reply(202, b"", {**rate_headers, "X-Message-Id": message_id})
+
+    def _refused(self, body: dict[str, Any]) -> list[Problem]:
+        if not self.options.refused_addresses:
+            return []
+        return [
+            Problem(f"personalizations.{index}.to.{position}.email", "this address is refused")
+            for index, personalization in enumerate(body["personalizations"])
+            for position, to in enumerate(personalization["to"])
+            if str(to["email"]).lower() in self.options.refused_addresses
+        ]
 
     def inspect(self, method: str, target: str) -> Reply:
         url = urlsplit(target)
@@ -194,6 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        if emulator.options.latency_seconds:
+            time.sleep(emulator.options.latency_seconds)
         outcome = emulator.mail_send(self.headers, body)
         if outcome == "timeout":
             time.sleep(emulator.options.stall_seconds)

@@ -19,6 +19,10 @@ from mailer.render.pipeline import PersonalizedEmail
 from mailer.render.tokens import Recipient, header_safe
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
+# Lines up to RFC 5322's hard limit of 998: folding at the customary 78 makes Python turn a long
+# List-Unsubscribe URL into encoded-words, which mail clients do not read as a link, and break
+# a subject like "[TEST] ..." before its first word.
+MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ def build_message(
     envelope: Envelope, recipient: Recipient, content: PersonalizedEmail
 ) -> EmailMessage:
     newsletter = envelope.newsletter
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["Subject"] = header_safe(content.subject)
     message["From"] = _address(newsletter.sender_name, newsletter.from_email)
     message["To"] = _address(recipient.name, recipient.email)
