@@ -39,11 +39,17 @@ def configure(emulator: SendGridEmulator, **changes: Any) -> None:
     emulator.options = replace(emulator.options, **changes)
 
 
-def use_emulator(project: Project, url: str, *, batch_size: int = 1000, extra: str = "") -> None:
+def use_emulator(
+    project: Project, url: str, *, batch_size: int = 1000, extra: str = "", sendgrid: str = ""
+) -> None:
+    """Point the project at the emulator; ``extra`` adds [delivery] keys, ``sendgrid``
+    [transport.sendgrid] keys (timeout = 5 unless given)."""
+    if "timeout" not in sendgrid:
+        sendgrid += "timeout = 5\n"
     with project.config.open("a", encoding="utf-8") as config:
         config.write(
             f'\n[transport]\ndefault = "sendgrid"\n[transport.sendgrid]\nhost = "{url}"\n'
-            f"batch_size = {batch_size}\ntimeout = 5\n"
+            f"batch_size = {batch_size}\n{sendgrid}"
             "[delivery]\nretry_base_seconds = 0.01\nretry_max_seconds = 0.05\n" + extra
         )
 

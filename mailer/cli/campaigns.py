@@ -144,7 +144,8 @@ def resolve_command(
         else:
             out_console().print(f"Campaign {campaign_id}: {count} in-doubt recipients marked sent.")
         return
-    out_console().print(f"Campaign {campaign_id}: resending {count} in-doubt recipients.")
+    if not as_json:
+        out_console().print(f"Campaign {campaign_id}: resending {count} in-doubt recipients.")
     raise typer.Exit(run_campaign(context, campaign_id, transport, as_json=as_json))
 
 

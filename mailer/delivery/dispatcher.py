@@ -111,7 +111,7 @@ class Dispatcher:
                     status = ownership.beat(connection, self.campaign_id, self.me, self.clock())
                     if status != "sending":
                         return status or "sending"
-                    wait = self._reserve(connection)
+                    wait = self._wait_for_rate(connection, after)
                     claim = None if wait else self._claim(connection, list_id, after)
                     if not wait and claim is None:
                         if after and ledger.pending_left(connection, self.campaign_id):
@@ -164,19 +164,25 @@ class Dispatcher:
             )
             return int(row.list_id) if row.list_id is not None else None
 
-    def _reserve(self, connection: sa.Connection) -> float:
+    def _wait_for_rate(self, connection: sa.Connection, after: int) -> float:
         if not self.policy.max_per_second:
             return 0.0
-        return rate_cap.reserve(
-            connection, self.policy.max_per_second, self.batch_size, self.clock()
-        )
+        wait = rate_cap.wait_needed(connection, self.policy.max_per_second, self.clock())
+        if wait and not ledger.pending_left(connection, self.campaign_id, after):
+            return 0.0  # nothing left to send: no reason to wait before finishing
+        return wait
 
     def _claim(
         self, connection: sa.Connection, list_id: int | None, after: int
     ) -> ledger.ClaimedBatch | None:
-        return ledger.claim_batch(
+        claim = ledger.claim_batch(
             connection, self.campaign_id, list_id, after, self.batch_size, self.clock()
         )
+        if claim is not None and claim.recipients and self.policy.max_per_second:
+            rate_cap.charge(
+                connection, self.policy.max_per_second, len(claim.recipients), self.clock()
+            )
+        return claim
 
     def _finish(self, connection: sa.Connection) -> str:
         now = self.clock()

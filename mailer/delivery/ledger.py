@@ -354,11 +354,16 @@ def resolve_in_doubt(
     return int(result.rowcount)
 
 
-def pending_left(connection: sa.Connection, campaign_id: int) -> bool:
+def pending_left(connection: sa.Connection, campaign_id: int, after: int = 0) -> bool:
+    """Whether a pending row is left (after subscriber id ``after``)."""
     return (
         connection.execute(
             sa.select(deliveries.c.subscriber_id)
-            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == "pending")
+            .where(
+                deliveries.c.campaign_id == campaign_id,
+                deliveries.c.status == "pending",
+                deliveries.c.subscriber_id > after,
+            )
             .limit(1)
         ).first()
         is not None

@@ -17,9 +17,7 @@ from mailer.db.tables import rate_buckets
 BUCKET = "delivery"
 
 
-def reserve(connection: sa.Connection, per_second: float, count: int, now: datetime) -> float:
-    """Take ``count`` tokens and return 0, or take nothing and return the seconds to wait.
-    Call inside a write transaction, which serializes the senders sharing the bucket."""
+def _tokens(connection: sa.Connection, per_second: float, now: datetime) -> tuple[float, bool]:
     row = connection.execute(
         sa.select(rate_buckets.c.tokens, rate_buckets.c.updated_at).where(
             rate_buckets.c.name == BUCKET
@@ -27,17 +25,25 @@ def reserve(connection: sa.Connection, per_second: float, count: int, now: datet
     ).first()
     capacity = max(per_second, 1.0)
     if row is None:
-        tokens = capacity
-    else:
-        elapsed = max((now - row.updated_at).total_seconds(), 0.0)
-        tokens = min(capacity, row.tokens + elapsed * per_second)
-    if tokens < 0:
-        return -tokens / per_second
+        return capacity, False
+    elapsed = max((now - row.updated_at).total_seconds(), 0.0)
+    return min(capacity, row.tokens + elapsed * per_second), True
+
+
+def wait_needed(connection: sa.Connection, per_second: float, now: datetime) -> float:
+    """Seconds until the bucket is out of debt (0 when the next batch may go now)."""
+    tokens, _ = _tokens(connection, per_second, now)
+    return max(-tokens, 0.0) / per_second
+
+
+def charge(connection: sa.Connection, per_second: float, count: int, now: datetime) -> None:
+    """Take ``count`` tokens for a batch about to go out. Call inside the write transaction
+    that claims the batch, which serializes the senders sharing the bucket."""
+    tokens, stored = _tokens(connection, per_second, now)
     values = {"tokens": tokens - count, "updated_at": now}
-    if row is None:
-        connection.execute(sa.insert(rate_buckets).values(name=BUCKET, **values))
-    else:
+    if stored:
         connection.execute(
             sa.update(rate_buckets).where(rate_buckets.c.name == BUCKET).values(**values)
         )
-    return 0.0
+    else:
+        connection.execute(sa.insert(rate_buckets).values(name=BUCKET, **values))
