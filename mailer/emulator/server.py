@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import random
 import secrets
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -235,6 +236,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], emulator: SendGridEmulator) -> None:
         super().__init__(address, _Handler)
         self.emulator = emulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            return  # the client went away mid-answer (a killed sender): nothing to report
+        super().handle_error(request, client_address)
 
 
 def make_server(emulator: SendGridEmulator, host: str = "127.0.0.1", port: int = 3030) -> _Server:
