@@ -197,6 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes | None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
+            # Read it all first: a client still sending would see a broken pipe, not the 413.
+            remaining = length
+            while remaining > 0:
+                remaining -= len(self.rfile.read(min(remaining, 1 << 20)) or b"\0" * remaining)
             self.close_connection = True
             self._reply(Reply(413, _errors(Problem(None, "content too large: over 30 MB"))))
             return None
