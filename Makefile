@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench chromium clean
+# The footer of every issue must carry a postal address; the demo uses a made-up one.
+DEMO_POSTAL_ADDRESS := Room 1201, 88 Example Road, Shanghai 200000, China
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -13,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-## demo: load the sample list into the database, render the sample issues to out/
+## demo: load the sample list, render the sample issues to out/, send #87 to the outbox
 demo: $(STAMP)
 	@$(BIN)/mailer init
 	@$(BIN)/mailer lists --json | grep -q '"name": "sample"' || \
@@ -27,6 +29,8 @@ demo: $(STAMP)
 	  $(BIN)/mailer render $$issue --format eml -o out/$$name.eml || exit 1; \
 	done
 	@echo "Rendered the sample issues into $$(pwd)/out/ - open the .html files in a browser."
+	@MAILER_NEWSLETTER_POSTAL_ADDRESS="$(DEMO_POSTAL_ADDRESS)" \
+	  $(BIN)/mailer send 87 --list sample --transport outbox --yes
 
 ## chromium: Debian's chromium, which the browser tests drive headless
 chromium:
