@@ -115,6 +115,14 @@ def db_project(project: Project, database_url: str) -> Project:
     return project
 
 
+@pytest.fixture
+def project_engine(db_project: Project) -> Iterator[sa.Engine]:
+    """An engine on the project's database, for setting up and checking what commands did."""
+    engine = open_database(db_project.settings().database.url)
+    yield engine
+    engine.dispose()
+
+
 @dataclass
 class CliResult:
     code: int

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from mailer.audience.subscribers import unsubscribe
 from mailer.audience.suppressions import suppress
-from mailer.db.migrate import open_database
 from mailer.delivery.campaigns import cancel_campaign, pause_campaign, show_campaign
 from mailer.delivery.dispatcher import Dispatcher, Tally
 from mailer.delivery.sending import campaign_content, plan_send, resume_campaign, start_campaign
@@ -41,13 +40,6 @@ def emulator() -> Iterator[tuple[SendGridEmulator, str]]:
         yield pair
 
 
-@pytest.fixture
-def engine_of(db_project: Project) -> Iterator[sa.Engine]:
-    engine = open_database(db_project.settings().database.url)
-    yield engine
-    engine.dispose()
-
-
 def setup(
     project: Project, cli: Cli, url: str, monkeypatch: pytest.MonkeyPatch, *,
     batch_size: int = 1000, extra: str = "", sendgrid: str = "",
@@ -69,11 +61,11 @@ def once_each(url: str, emails: list[str]) -> None:
 
 
 def test_rate_limited_requests_wait_for_the_reset_and_go_out(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch, batch_size=4)
-    emails = fill_list(engine_of, 12)
+    emails = fill_list(project_engine, 12)
     configure(emulator[0], rate_limit=2)
     result, campaign = send(cli)
     assert result.code == 0, result.err
@@ -83,11 +75,11 @@ def test_rate_limited_requests_wait_for_the_reset_and_go_out(
 
 
 def test_server_errors_are_retried_then_pause_and_resume_finishes(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch, extra="retry_attempts = 3\n")
-    emails = fill_list(engine_of, 5)
+    emails = fill_list(project_engine, 5)
     configure(emulator[0], fail_rate=1.0, faults=("500", "503"))
     result, campaign = send(cli)
     assert result.code == 1
@@ -105,11 +97,11 @@ def test_server_errors_are_retried_then_pause_and_resume_finishes(
 
 
 def test_a_flaky_server_still_reaches_everyone_exactly_once(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch, batch_size=7, extra="retry_attempts = 30\n")
-    emails = fill_list(engine_of, 60)
+    emails = fill_list(project_engine, 60)
     configure(emulator[0], fail_rate=0.5, faults=("500", "503"), seed=3)
     result, _ = send(cli)
     assert result.code == 0, result.err
@@ -120,11 +112,11 @@ def test_a_flaky_server_still_reaches_everyone_exactly_once(
 
 @pytest.mark.parametrize(("key", "status"), [("SG.wrong", 401), ("SG.read-only", 403)])
 def test_a_refused_key_stops_at_once_with_nothing_sent(
-    db_project: Project, cli: Cli, engine_of: sa.Engine, emulator: tuple[SendGridEmulator, str],
-    monkeypatch: pytest.MonkeyPatch, key: str, status: int,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
+    emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch, key: str, status: int,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch)
-    fill_list(engine_of, 3)
+    fill_list(project_engine, 3)
     configure(
         emulator[0], api_keys=frozenset({API_KEY}), forbidden_keys=frozenset({"SG.read-only"})
     )
@@ -138,11 +130,11 @@ def test_a_refused_key_stops_at_once_with_nothing_sent(
 
 
 def test_a_refused_recipient_fails_alone_and_the_rest_go_out(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch)
-    emails = fill_list(engine_of, 20)
+    emails = fill_list(project_engine, 20)
     configure(emulator[0], refused_addresses=frozenset({"reader7@example.com"}))
     result, campaign = send(cli)
     assert result.code == 0, result.err
@@ -150,17 +142,17 @@ def test_a_refused_recipient_fails_alone_and_the_rest_go_out(
     once_each(emulator[1], [email for email in emails if email != "reader7@example.com"])
     shown = cli("subscribers", "show", "reader7@example.com", "--json")
     assert shown.code == 0
-    statuses = ledger(engine_of, int(str(campaign["id"])))
+    statuses = ledger(project_engine, int(str(campaign["id"])))
     assert Counter(statuses.values()) == {"sent": 19, "failed": 1}
 
 
 def test_refused_content_pauses_instead_of_splitting(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     eleven = ", ".join(f'"c{number}"' for number in range(11))
     setup(db_project, cli, emulator[1], monkeypatch, sendgrid=f"categories = [{eleven}]\n")
-    fill_list(engine_of, 4)
+    fill_list(project_engine, 4)
     result, campaign = send(cli)
     assert result.code == 1
     assert campaign["status"] == "paused"
@@ -170,11 +162,11 @@ def test_refused_content_pauses_instead_of_splitting(
 
 @pytest.mark.parametrize("fault", ["drop", "timeout"])
 def test_a_lost_answer_is_in_doubt_until_an_editor_decides(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch, fault: str,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch, batch_size=2, sendgrid="timeout = 0.5\n")
-    emails = fill_list(engine_of, 4)
+    emails = fill_list(project_engine, 4)
     configure(emulator[0], fail_rate=1.0, faults=(fault,), stall_seconds=1.5)
     result, campaign = send(cli)
     assert result.code == 0, result.err  # the run ends: nothing is left pending
@@ -193,10 +185,10 @@ def test_a_lost_answer_is_in_doubt_until_an_editor_decides(
 
 
 def test_an_unreachable_server_is_retried_then_pauses(
-    db_project: Project, cli: Cli, engine_of: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    db_project: Project, cli: Cli, project_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     setup(db_project, cli, "http://127.0.0.1:9", monkeypatch, extra="retry_attempts = 2\n")
-    fill_list(engine_of, 2)
+    fill_list(project_engine, 2)
     result, campaign = send(cli)
     assert result.code == 1
     assert "cannot reach SendGrid at http://127.0.0.1:9" in str(campaign["message"])
@@ -220,29 +212,29 @@ def dispatcher_for(
 
 
 def test_pause_takes_effect_before_the_next_batch_and_resume_finishes(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch, batch_size=3)
-    emails = fill_list(engine_of, 10)
-    campaign_id, dispatcher = start(db_project, engine_of)
-    dispatcher.on_progress = lambda tally: pause_campaign(engine_of, campaign_id)
+    emails = fill_list(project_engine, 10)
+    campaign_id, dispatcher = start(db_project, project_engine)
+    dispatcher.on_progress = lambda tally: pause_campaign(project_engine, campaign_id)
     assert dispatcher.run() == "paused"
     assert len(received(emulator[1])) == 3
-    assert show_campaign(engine_of, campaign_id).counts["pending"] == 7
-    resume_campaign(engine_of, campaign_id)
-    assert dispatcher_for(db_project, engine_of, campaign_id).run() == "sent"
+    assert show_campaign(project_engine, campaign_id).counts["pending"] == 7
+    resume_campaign(project_engine, campaign_id)
+    assert dispatcher_for(db_project, project_engine, campaign_id).run() == "sent"
     once_each(emulator[1], emails)
 
 
 def test_cancel_takes_effect_before_the_next_batch(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch, batch_size=3)
-    fill_list(engine_of, 10)
-    campaign_id, dispatcher = start(db_project, engine_of)
-    dispatcher.on_progress = lambda tally: cancel_campaign(engine_of, campaign_id)
+    fill_list(project_engine, 10)
+    campaign_id, dispatcher = start(db_project, project_engine)
+    dispatcher.on_progress = lambda tally: cancel_campaign(project_engine, campaign_id)
     assert dispatcher.run() == "cancelled"
     assert len(received(emulator[1])) == 3
     resumed = cli("campaigns", "resume", str(campaign_id))
@@ -250,32 +242,32 @@ def test_cancel_takes_effect_before_the_next_batch(
 
 
 def test_who_unsubscribes_or_is_suppressed_mid_send_is_skipped(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch, batch_size=3)
-    emails = fill_list(engine_of, 9)
-    campaign_id, dispatcher = start(db_project, engine_of)
+    emails = fill_list(project_engine, 9)
+    campaign_id, dispatcher = start(db_project, project_engine)
 
     def leave(tally: Tally) -> None:
         if tally.sent == 3:
-            unsubscribe(engine_of, "reader5@example.com", "weekly")
-            suppress(engine_of, "READER7@example.com", "spamreport")
+            unsubscribe(project_engine, "reader5@example.com", "weekly")
+            suppress(project_engine, "READER7@example.com", "spamreport")
 
     dispatcher.on_progress = leave
     assert dispatcher.run() == "sent"
     gone = {"reader5@example.com", "reader7@example.com"}
     once_each(emulator[1], [email for email in emails if email not in gone])
-    counts = show_campaign(engine_of, campaign_id).counts
+    counts = show_campaign(project_engine, campaign_id).counts
     assert (counts["sent"], counts["skipped"]) == (7, 2)
 
 
 def test_the_rate_cap_spreads_batches_and_survives_a_restart(
-    db_project: Project, cli: Cli, engine_of: sa.Engine,
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     setup(db_project, cli, emulator[1], monkeypatch, extra="max_per_second = 10.0\n")
-    emails = fill_list(engine_of, 35)
+    emails = fill_list(project_engine, 35)
     now = [datetime(2026, 11, 23, 9, 0, tzinfo=UTC)]
     slept: list[float] = []
 
@@ -284,10 +276,10 @@ def test_the_rate_cap_spreads_batches_and_survives_a_restart(
         now[0] += timedelta(seconds=seconds)
 
     settings = db_project.settings()
-    plan = plan_send(engine_of, settings, db_project.renderer(), "87", "weekly")
-    campaign_id = start_campaign(engine_of, plan, clock=lambda: now[0])
+    plan = plan_send(project_engine, settings, db_project.renderer(), "87", "weekly")
+    campaign_id = start_campaign(project_engine, plan, clock=lambda: now[0])
     dispatcher = dispatcher_for(
-        db_project, engine_of, campaign_id, clock=lambda: now[0], sleep=sleep
+        db_project, project_engine, campaign_id, clock=lambda: now[0], sleep=sleep
     )
     assert dispatcher.run() == "sent"
     once_each(emulator[1], emails)
@@ -295,10 +287,10 @@ def test_the_rate_cap_spreads_batches_and_survives_a_restart(
     # next batch may run it into debt; each later batch waits until the debt is paid (1 s).
     assert slept == pytest.approx([1.0, 1.0], abs=0.01)
     # A new sender right away gets no fresh bucket: the debt was stored.
-    second = start_campaign(engine_of, plan, clock=lambda: now[0])
+    second = start_campaign(project_engine, plan, clock=lambda: now[0])
     slept.clear()
     assert (
-        dispatcher_for(db_project, engine_of, second, clock=lambda: now[0], sleep=sleep).run()
+        dispatcher_for(db_project, project_engine, second, clock=lambda: now[0], sleep=sleep).run()
         == "sent"
     )
     assert slept and slept[0] > 0

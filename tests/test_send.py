@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mailer.db.migrate import open_database
 from mailer.emulator.server import EmulatorOptions, SendGridEmulator
 from mailer.links import unsubscribe_url
 from mailer.signing import load_secret_key
@@ -40,13 +39,6 @@ def emulator(tmp_path: Path) -> Iterator[tuple[SendGridEmulator, str]]:
 
 
 @pytest.fixture
-def engine_of(db_project: Project) -> Iterator[sa.Engine]:
-    engine = open_database(db_project.settings().database.url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def sendgrid(
     db_project: Project,
     cli: Cli,
@@ -68,9 +60,9 @@ def send_json(cli: Cli, *args: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("count", [1, 999, 1000, 1001, 2500])
 def test_batches_of_at_most_1000_reach_everyone_once(
-    sendgrid: Cli, engine_of: sa.Engine, emulator: tuple[SendGridEmulator, str], count: int
+    sendgrid: Cli, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str], count: int
 ) -> None:
-    emails = fill_list(engine_of, count)
+    emails = fill_list(project_engine, count)
     emulator[0].record.store = None  # thousands of .eml files would only slow this test
     campaign = send_json(sendgrid)
     assert campaign["status"] == "sent"
@@ -99,11 +91,11 @@ def stored_messages(tmp_path: Path) -> dict[str, EmailMessage]:
 def test_each_recipient_gets_their_own_links_headers_and_ids(
     sendgrid: Cli,
     db_project: Project,
-    engine_of: sa.Engine,
+    project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str],
     tmp_path: Path,
 ) -> None:
-    fill_list(engine_of, 3)
+    fill_list(project_engine, 3)
     db_project.write_issue(
         "0090-hello.md",
         "---\nnumber: 90\ntitle: Hello\nsubject: Hello readers\npreheader: A short one.\n"
@@ -133,14 +125,14 @@ def test_each_recipient_gets_their_own_links_headers_and_ids(
     assert "Dear Ada in" in html and "&lt;&amp;&gt;" not in html  # first name only
     reader = messages["reader1@example.com"]
     assert "Dear Reader in CN, hello." in reader.get_body(("plain",)).get_content()
-    statuses = ledger(engine_of, campaign_id)
+    statuses = ledger(project_engine, campaign_id)
     assert sorted(int(args["mailer_subscriber"]) for args in ids.values()) == sorted(statuses)
 
 
 def test_only_confirmed_unsuppressed_members_matching_the_segment(
-    sendgrid: Cli, engine_of: sa.Engine, emulator: tuple[SendGridEmulator, str]
+    sendgrid: Cli, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str]
 ) -> None:
-    fill_list(engine_of, 6)
+    fill_list(project_engine, 6)
     assert sendgrid("subscribers", "add", "new@example.com", "--list", "weekly").code == 0
     assert sendgrid("subscribers", "unsubscribe", "reader1@example.com", "-l", "weekly").code == 0
     assert (
@@ -154,10 +146,10 @@ def test_only_confirmed_unsuppressed_members_matching_the_segment(
 
 
 def test_asks_before_sending_and_says_how_many(
-    sendgrid: Cli, engine_of: sa.Engine, emulator: tuple[SendGridEmulator, str],
+    sendgrid: Cli, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    fill_list(engine_of, 2)
+    fill_list(project_engine, 2)
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("n\n"))
     result = sendgrid("send", "87", "--list", "weekly")
     assert result.code == 1
@@ -176,10 +168,10 @@ def test_asks_before_sending_and_says_how_many(
     ],
 )
 def test_bad_input_sends_nothing(
-    sendgrid: Cli, engine_of: sa.Engine, emulator: tuple[SendGridEmulator, str],
+    sendgrid: Cli, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str],
     args: list[str], message: str,
 ) -> None:  # fmt: skip
-    fill_list(engine_of, 2)
+    fill_list(project_engine, 2)
     assert sendgrid("lists", "create", "empty").code == 0
     result = sendgrid("send", "87", "--yes", *args)
     assert result.code != 0
@@ -189,9 +181,12 @@ def test_bad_input_sends_nothing(
 
 
 def test_an_issue_with_errors_is_not_sent(
-    sendgrid: Cli, db_project: Project, engine_of: sa.Engine, emulator: tuple[SendGridEmulator, str]
+    sendgrid: Cli,
+    db_project: Project,
+    project_engine: sa.Engine,
+    emulator: tuple[SendGridEmulator, str],
 ) -> None:
-    fill_list(engine_of, 2)
+    fill_list(project_engine, 2)
     path = db_project.write_issue(
         "0091-broken.md",
         "---\nnumber: 91\ntitle: Broken\nsubject: Broken\npreheader: x\ndate: 2026-11-23\n"
@@ -204,10 +199,10 @@ def test_an_issue_with_errors_is_not_sent(
 
 
 def test_a_missing_api_key_sends_nothing(
-    sendgrid: Cli, engine_of: sa.Engine, emulator: tuple[SendGridEmulator, str],
+    sendgrid: Cli, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    fill_list(engine_of, 2)
+    fill_list(project_engine, 2)
     monkeypatch.delenv("SENDGRID_API_KEY")
     result = sendgrid("send", "87", "--list", "weekly", "--yes")
     assert result.code == 1

@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from mailer.db.migrate import open_database
 from tests.conftest import CliResult, Project
 from tests.sending import fill_list
 
@@ -58,21 +57,14 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-@pytest.fixture
-def engine_of(db_project: Project) -> Iterator[sa.Engine]:
-    engine = open_database(db_project.settings().database.url)
-    yield engine
-    engine.dispose()
-
-
 def test_smtp_sends_each_message_and_fails_only_the_refused_mailbox(
-    db_project: Project, cli: Cli, engine_of: sa.Engine, smtp_server: tuple[Inbox, int]
+    db_project: Project, cli: Cli, project_engine: sa.Engine, smtp_server: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp_server
     with db_project.config.open("a", encoding="utf-8") as config:
         config.write(f'\n[transport.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n')
     assert cli("lists", "create", "weekly").code == 0
-    emails = fill_list(engine_of, 5)
+    emails = fill_list(project_engine, 5)
     result = cli("send", "87", "--list", "weekly", "--transport", "smtp", "--yes", "--json")
     assert result.code == 0, result.err
     counts = json.loads(result.out)["counts"]
@@ -88,7 +80,7 @@ def test_smtp_sends_each_message_and_fails_only_the_refused_mailbox(
 
 
 def test_an_unreachable_smtp_server_pauses_the_campaign(
-    db_project: Project, cli: Cli, engine_of: sa.Engine
+    db_project: Project, cli: Cli, project_engine: sa.Engine
 ) -> None:
     with db_project.config.open("a", encoding="utf-8") as config:
         config.write(
@@ -96,7 +88,7 @@ def test_an_unreachable_smtp_server_pauses_the_campaign(
             "[delivery]\nretry_attempts = 2\nretry_base_seconds = 0.01\n"
         )
     assert cli("lists", "create", "weekly").code == 0
-    fill_list(engine_of, 2)
+    fill_list(project_engine, 2)
     result = cli("send", "87", "--list", "weekly", "--transport", "smtp", "--yes", "--json")
     assert result.code == 1
     campaign = json.loads(result.out)
@@ -104,10 +96,10 @@ def test_an_unreachable_smtp_server_pauses_the_campaign(
 
 
 def test_the_outbox_writes_one_file_per_recipient_and_a_rerun_adds_none(
-    db_project: Project, cli: Cli, engine_of: sa.Engine
+    db_project: Project, cli: Cli, project_engine: sa.Engine
 ) -> None:
     assert cli("lists", "create", "weekly").code == 0
-    emails = fill_list(engine_of, 3)
+    emails = fill_list(project_engine, 3)
     result = cli("send", "87", "--list", "weekly", "--yes", "--json")
     assert result.code == 0, result.err
     campaign = json.loads(result.out)
