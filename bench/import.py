@@ -17,16 +17,14 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from measure import mailer, run_measured
 
-VENV_BIN = Path(sys.executable).parent
 COUNTRIES = ["CN", "HK", "TW", "SG", "US", "JP", "DE", "ES"]
 ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "America/New_York"]
 TAGS = ["ai", "ecommerce", "logistics", "policy", "chips", "fintech"]
@@ -51,23 +49,6 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> int:
                 [email, rng.choice(NAMES), rng.choice(COUNTRIES), rng.choice(ZONES), tags]
             )
     return invalid
-
-
-def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Wall time and peak RSS of one child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed")
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": output}
-
-
-def mailer(config: Path, *args: str) -> list[str]:
-    return [str(VENV_BIN / "mailer"), "--config", str(config), *args]
 
 
 def import_into(url: str, work: Path, data: Path, label: str) -> dict[str, Any]:
