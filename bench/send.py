@@ -30,6 +30,7 @@ from measure import VENV_BIN, mailer, run_measured
 
 REPO = Path(__file__).resolve().parent.parent
 API_KEY = "SG.bench-key"
+LINK_KEY = "bench-link-signing-key-0123456789"
 NAMES = ["Ada Lin", "王芳", "陈伟", "李娜", "Sam Taylor", "María García", "Kenji Sato"]
 ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "America/New_York"]
 
@@ -98,7 +99,7 @@ host = "{url}"
 
 def measure(size: int, floor: bool) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="mailer-bench-send-"))
-    env = {**os.environ, "SENDGRID_API_KEY": API_KEY, "MAILER_SECRET_KEY": "bench-link-signing-key-0123456789"}
+    env = {**os.environ, "SENDGRID_API_KEY": API_KEY, "MAILER_SECRET_KEY": LINK_KEY}
     try:
         data = work / "people.csv"
         write_subscribers(data, size)

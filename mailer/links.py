@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mailer.render.tokens import Recipient
-from mailer.signing import sign
+from mailer.signing import sign, sign_each
 
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
@@ -31,6 +31,17 @@ def preferences_url(base_url: str, key: bytes, email: str, list_name: str = "") 
     )
 
 
+def subscriber_urls(
+    base_url: str, key: bytes, email: str, list_name: str = "", *, preferences: bool = True
+) -> tuple[str, str]:
+    """The unsubscribe URL and (when asked for, else "") the preferences URL, signed together."""
+    payload = _subscriber_payload(email, list_name)
+    if not preferences:
+        return f"{base_url}/{UNSUBSCRIBE}/{sign(key, UNSUBSCRIBE, payload)}", ""
+    unsubscribe, manage = sign_each(key, (UNSUBSCRIBE, PREFERENCES), payload)
+    return f"{base_url}/{UNSUBSCRIBE}/{unsubscribe}", f"{base_url}/{PREFERENCES}/{manage}"
+
+
 def recipient(
     base_url: str,
     key: bytes,
@@ -39,10 +50,5 @@ def recipient(
     attributes: Mapping[str, str] | None = None,
     list_name: str = "",
 ) -> Recipient:
-    return Recipient(
-        email=email,
-        name=name,
-        unsubscribe_url=unsubscribe_url(base_url, key, email, list_name),
-        preferences_url=preferences_url(base_url, key, email, list_name),
-        attributes=dict(attributes or {}),
-    )
+    unsubscribe, manage = subscriber_urls(base_url, key, email, list_name)
+    return Recipient(email, name, unsubscribe, manage, dict(attributes or {}))

@@ -12,6 +12,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 from mailer.errors import ConfigError
@@ -48,18 +49,37 @@ def _unb64(text: str) -> bytes:
 
 def sign(key: bytes, purpose: str, payload: str) -> str:
     """A URL-safe token carrying ``payload``, valid only for ``purpose``."""
+    return sign_each(key, (purpose,), payload)[0]
+
+
+def sign_each(key: bytes, purposes: tuple[str, ...], payload: str) -> list[str]:
+    """One token per purpose for the same payload, encoded once (a send signs two links for
+    every recipient)."""
     body = _b64(payload.encode("utf-8"))
-    mac = hmac.new(key, f"{purpose}:{body}".encode("ascii"), hashlib.sha256).digest()
-    return f"{body}.{_b64(mac[:SIGNATURE_BYTES])}"
+    mac_key = _mac_key(key)
+    return [f"{body}.{_b64(_mac(mac_key, purpose, body))}" for purpose in purposes]
 
 
 def verify(key: bytes, purpose: str, signed: str) -> str | None:
     """The payload if the token is genuine for ``purpose``; None otherwise."""
     body, _, signature = signed.partition(".")
     try:
-        expected = hmac.new(key, f"{purpose}:{body}".encode("ascii"), hashlib.sha256).digest()
-        if not hmac.compare_digest(_unb64(signature), expected[:SIGNATURE_BYTES]):
+        expected = _mac(_mac_key(key), purpose, body)
+        if not hmac.compare_digest(_unb64(signature), expected):
             return None
         return _unb64(body).decode("utf-8")
     except (ValueError, UnicodeError):
         return None
+
+
+def _mac(mac_key: bytes, purpose: str, body: str) -> bytes:
+    # Keyed BLAKE2b is a MAC in its own right (no HMAC construction needed) and one C call:
+    # about three times faster than HMAC-SHA256, which matters at two links per recipient.
+    message = f"{purpose}:{body}".encode("ascii")
+    return hashlib.blake2b(message, key=mac_key, digest_size=SIGNATURE_BYTES).digest()
+
+
+@lru_cache(maxsize=8)
+def _mac_key(key: bytes) -> bytes:
+    """BLAKE2b takes keys of up to 64 bytes; a longer secret is hashed down to 64."""
+    return key if len(key) <= hashlib.blake2b.MAX_KEY_SIZE else hashlib.blake2b(key).digest()

@@ -78,6 +78,8 @@ suppressions = sa.Table(
     sa.CheckConstraint(
         "reason IN ('bounce', 'spamreport', 'unsubscribe', 'manual', 'invalid')", name="reason"
     ),
+    # A sender checks each batch against the suppressions added since its snapshot.
+    sa.Index("ix_suppressions_created_at", "created_at"),
 )
 
 CAMPAIGN_STATUSES = (

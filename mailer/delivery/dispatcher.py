@@ -17,8 +17,10 @@ answer, and decides what each kind of failure means.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 
@@ -38,6 +40,7 @@ from mailer.delivery.transports.base import (
     BatchContent,
     BatchResult,
     Outgoing,
+    PreparedRequest,
     RateLimited,
     TemporaryFailure,
     Transport,
@@ -61,6 +64,18 @@ class Tally:
 
 
 ProgressHandler = Callable[[Tally], None]
+
+
+@dataclass
+class _Ready:
+    """A batch read from the ledger and prepared for the transport; ``batch_id`` is set
+    when it is claimed."""
+
+    rows: ledger.PreparedBatch
+    items: list[Outgoing]
+    request: PreparedRequest | None
+    """None when everyone in the batch is to be skipped."""
+    batch_id: int = 0
 
 
 class _Next(Enum):
@@ -94,49 +109,112 @@ class Dispatcher:
         self.on_progress = on_progress
         self.me = ownership.this_process()
         self.tally = Tally()
+        self._stop_requested = threading.Event()
+        self._suppressions = ledger.RecentSuppressions(clock())
         self.batch_size = transport.max_batch
         if policy.max_per_second:
             # About a second's worth per batch keeps a capped send smooth, not bursty.
             self.batch_size = max(1, min(self.batch_size, int(policy.max_per_second)))
+
+    def stop(self) -> None:
+        """Ask the run to stop before its next batch (from a signal handler or another
+        thread); the batch on the wire is finished and recorded first."""
+        self._stop_requested.set()
 
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> str:
         """Send every pending row; returns the campaign's state when this run stops."""
         list_id = self._take_over()
-        after = 0
+        # One thread delivers while this one records the last answer and prepares the next
+        # batch; a single thread keeps at most one request on the wire.
+        wire = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailer-deliver")
         try:
-            while True:
+            return self._send_all(list_id, wire)
+        finally:
+            wire.shutdown(wait=True)
+            with write_transaction(self.engine) as connection:
+                ownership.release(connection, self.campaign_id, self.me)
+
+    def _send_all(self, list_id: int | None, wire: ThreadPoolExecutor) -> str:
+        after = 0
+        ready = self._ready(after)
+        while True:
+            if ready is None and after and self._pending_left():
+                after = 0  # rows given back behind the cursor: go round again
+                ready = self._ready(after)
+                continue
+            try:
                 with write_transaction(self.engine) as connection:
                     status = ownership.beat(connection, self.campaign_id, self.me, self.clock())
                     if status != "sending":
                         return status or "sending"
-                    wait = self._wait_for_rate(connection, after)
-                    claim = None if wait else self._claim(connection, list_id, after)
-                    if not wait and claim is None:
-                        if after and ledger.pending_left(connection, self.campaign_id):
-                            after = 0  # rows given back behind the cursor: go round again
-                            continue
+                    if self._stop_requested.is_set():
+                        return "sending"  # left for a resume or a worker to continue
+                    if ready is None:
                         return self._finish(connection)
-                if wait:
-                    self.sleep(wait)
-                    continue
-                assert claim is not None
-                after = claim.last_subscriber_id
-                self.tally.skipped += claim.skipped
-                if claim.recipients:
-                    items = self.builder.outgoing(claim.recipients)
-                    if self._deliver(claim.batch_id, items) is _Next.STOP:
-                        return self._status()
-                self._report()
-        finally:
-            with write_transaction(self.engine) as connection:
-                ownership.release(connection, self.campaign_id, self.me)
+                    wait = self._wait_for_rate(connection, len(ready.items))
+                    if not wait:
+                        ready = self._claim(connection, list_id, ready)
+            except ledger.LedgerMoved:
+                ready = self._ready(after)
+                continue
+            if wait:
+                self.sleep(wait)
+                continue
+            after = ready.rows.last_subscriber_id
+            self.tally.skipped += len(ready.rows.skipped)
+            current, ready = ready, None
+            batch_id = current.batch_id
+            if current.request is None:  # everyone in it was skipped
+                ready = self._ready(after)
+            else:
+                answer = wire.submit(self.transport.deliver, current.request)
+                try:
+                    ready = self._ready(after)  # while the request is on the wire
+                except BaseException:
+                    self._abandon(batch_id, current.request, answer)
+                    raise
+                if self._deliver(batch_id, current.request, answer) is _Next.STOP:
+                    return self._status()
+            self._report()
+
+    def _ready(self, after: int) -> _Ready | None:
+        """The next batch read and prepared (nothing written); None when none is left."""
+        with self.engine.connect() as connection:
+            rows = ledger.read_batch(
+                connection, self.campaign_id, after, self.batch_size,
+                attributes=self.builder.wants_attributes,
+            )  # fmt: skip
+        return None if rows is None else self._prepare(rows)
+
+    def _prepare(self, rows: ledger.PreparedBatch) -> _Ready:
+        items = self.builder.outgoing(rows.recipients)
+        request = self.transport.prepare(self.content, items) if items else None
+        return _Ready(rows, items, request)
+
+    def _pending_left(self) -> bool:
+        with self.engine.connect() as connection:
+            return ledger.pending_left(connection, self.campaign_id)
+
+    def _abandon(
+        self, batch_id: int, request: PreparedRequest, answer: Future[BatchResult]
+    ) -> None:
+        """Stopping (Ctrl-C, an error) with a request on the wire: record its answer if it
+        came, else it may have gone out: in doubt, and the campaign pauses."""
+        if answer.done() and answer.exception() is None:
+            self._answered(batch_id, request.batch, answer.result(), 1)
+            return
+        with write_transaction(self.engine) as connection:
+            self.tally.in_doubt += ledger.mark_in_doubt(
+                connection, self.campaign_id, batch_id, "interrupted mid-request", self.clock()
+            )
+            self._pause(connection, "interrupted (Ctrl-C) while sending")
 
     def _take_over(self) -> int | None:
         with write_transaction(self.engine) as connection:
             row = connection.execute(
-                sa.select(campaigns.c.status, campaigns.c.list_id).where(
+                sa.select(campaigns.c.status, campaigns.c.list_id, campaigns.c.started_at).where(
                     campaigns.c.id == self.campaign_id
                 )
             ).one()
@@ -162,27 +240,25 @@ class Dispatcher:
                 "the sending process stopped while this batch was in flight",
                 self.clock(),
             )
+            self._suppressions = ledger.RecentSuppressions(row.started_at or self.clock())
             return int(row.list_id) if row.list_id is not None else None
 
-    def _wait_for_rate(self, connection: sa.Connection, after: int) -> float:
-        if not self.policy.max_per_second:
-            return 0.0
-        wait = rate_cap.wait_needed(connection, self.policy.max_per_second, self.clock())
-        if wait and not ledger.pending_left(connection, self.campaign_id, after):
-            return 0.0  # nothing left to send: no reason to wait before finishing
-        return wait
+    def _wait_for_rate(self, connection: sa.Connection, recipients: int) -> float:
+        if not self.policy.max_per_second or not recipients:
+            return 0.0  # no cap, or nobody to send to in this batch: no reason to wait
+        return rate_cap.wait_needed(connection, self.policy.max_per_second, self.clock())
 
-    def _claim(
-        self, connection: sa.Connection, list_id: int | None, after: int
-    ) -> ledger.ClaimedBatch | None:
-        claim = ledger.claim_batch(
-            connection, self.campaign_id, list_id, after, self.batch_size, self.clock()
-        )
-        if claim is not None and claim.recipients and self.policy.max_per_second:
-            rate_cap.charge(
-                connection, self.policy.max_per_second, len(claim.recipients), self.clock()
-            )
-        return claim
+    def _claim(self, connection: sa.Connection, list_id: int | None, ready: _Ready) -> _Ready:
+        """Claim the batch (in_flight, committed with the transaction) after a last check for
+        leavers; returns it as claimed, prepared again if someone left since it was read."""
+        suppressed = self._suppressions.refresh(connection)
+        rows = ledger.drop_leavers(connection, list_id, ready.rows, suppressed)
+        if rows is not ready.rows:
+            ready = self._prepare(rows)
+        ready.batch_id = ledger.claim_prepared(connection, self.campaign_id, rows, self.clock())
+        if ready.items and self.policy.max_per_second:
+            rate_cap.charge(connection, self.policy.max_per_second, len(ready.items), self.clock())
+        return ready
 
     def _finish(self, connection: sa.Connection) -> str:
         now = self.clock()
@@ -202,14 +278,26 @@ class Dispatcher:
 
     # -- one batch ----------------------------------------------------------------------------
 
-    def _deliver(self, batch_id: int, items: Sequence[Outgoing]) -> _Next:
+    def _deliver(
+        self,
+        batch_id: int,
+        request: PreparedRequest,
+        first_answer: Future[BatchResult] | None = None,
+    ) -> _Next:
+        """Deliver the batch, trying again as its failures allow; ``first_answer`` is a first
+        try already under way in the delivery thread."""
+        items = request.batch
         attempts = 0
         rate_limited = 0
         while True:
             attempts += 1
             self.tally.requests += 1
             try:
-                result = self.transport.send(self.content, items)
+                if first_answer is not None:
+                    answer, first_answer = first_answer, None
+                    result = answer.result()
+                else:
+                    result = self.transport.deliver(request)
             except RateLimited as exc:
                 attempts -= 1
                 rate_limited += 1
@@ -278,7 +366,7 @@ class Dispatcher:
                 [[item.key for item in half] for half in halves], str(exc), self.clock(),
             )  # fmt: skip
         for part_id, half in zip(part_ids, halves, strict=True):
-            if self._deliver(part_id, half) is _Next.STOP:
+            if self._deliver(part_id, self.transport.prepare(self.content, half)) is _Next.STOP:
                 return _Next.STOP
         return _Next.CONTINUE
 

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
 
-from mailer.audience.addresses import address_hash, address_key
+from mailer.audience.addresses import address_key
 from mailer.db.tables import batches, deliveries, memberships, subscribers, suppressions
 from mailer.delivery.transports.base import BatchResult
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRecipient:
+class LedgerRecipient(NamedTuple):
     subscriber_id: int
     email: str
     name: str
@@ -30,12 +29,19 @@ class LedgerRecipient:
 
 
 @dataclass(frozen=True)
-class ClaimedBatch:
-    batch_id: int
+class PreparedBatch:
+    """The next pending rows as read (nothing written yet): who to send to, and who to skip
+    because they left the list or were suppressed since the snapshot."""
+
     recipients: list[LedgerRecipient]
-    skipped: int
+    skipped: dict[int, str]
+    first_subscriber_id: int
     last_subscriber_id: int
-    """Where the next claim starts (exclusive)."""
+    """Where the next batch starts (exclusive)."""
+
+
+class LedgerMoved(Exception):
+    """Rows of a prepared batch changed before it was claimed; read it again."""
 
 
 def _suppressed_keys(connection: sa.Connection) -> list[str]:
@@ -67,6 +73,32 @@ def audience(
     if where is not None:
         query = query.where(where)
     return query
+
+
+class RecentSuppressions:
+    """Addresses suppressed since a campaign's snapshot, which excluded everyone suppressed
+    before it. Each refresh reads only suppressions newer than the newest seen (with an
+    overlap for transactions that committed late), so checking a batch costs nothing per
+    recipient while nobody new is suppressed."""
+
+    # Clocks of other hosts and transactions that commit late: look this far back.
+    OVERLAP = timedelta(minutes=10)
+    BEFORE_SNAPSHOT = timedelta(days=1)
+
+    def __init__(self, snapshot_at: datetime) -> None:
+        self.newest = snapshot_at - self.BEFORE_SNAPSHOT
+        self.reasons: dict[str, str] = {}
+
+    def refresh(self, connection: sa.Connection) -> dict[str, str]:
+        rows = connection.execute(
+            sa.select(suppressions.c.email, suppressions.c.reason, suppressions.c.created_at)
+            .where(suppressions.c.created_at >= self.newest - self.OVERLAP)
+            .where(suppressions.c.email.is_not(None))
+        ).all()
+        for email, reason, created_at in rows:
+            self.reasons.setdefault(address_key(email), reason)
+            self.newest = max(self.newest, created_at)
+        return self.reasons
 
 
 def count_audience(
@@ -132,35 +164,24 @@ def _set_errors(
     )
 
 
-def claim_batch(
+def read_batch(
     connection: sa.Connection,
     campaign_id: int,
-    list_id: int | None,
     after: int,
     size: int,
-    now: datetime,
-) -> ClaimedBatch | None:
-    """Take the next pending rows after subscriber id ``after``: rows whose person left the
-    list or was suppressed since the snapshot become skipped, the rest in_flight under a new
-    batch. None when no pending row is left after ``after``."""
-    membership = memberships.alias("membership")
+    *,
+    attributes: bool = True,
+) -> PreparedBatch | None:
+    """The next pending rows after subscriber id ``after``, read but not claimed, so a sender
+    can read the next batch while the last one is on the wire (``drop_leavers`` then checks
+    them just before the claim). ``attributes``: whether the content uses any (decoding them
+    is a good part of a read). None when no pending row is left after ``after``."""
+    attributes_text = sa.cast(subscribers.c.attributes, sa.Text) if attributes else sa.null()
     query = (
         sa.select(
-            deliveries.c.subscriber_id,
-            subscribers.c.email,
-            subscribers.c.email_key,
-            subscribers.c.name,
-            sa.cast(subscribers.c.attributes, sa.Text).label("attributes"),
-            membership.c.status.label("membership"),
+            deliveries.c.subscriber_id, subscribers.c.email, subscribers.c.name, attributes_text
         )
         .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-        .outerjoin(
-            membership,
-            sa.and_(
-                membership.c.subscriber_id == deliveries.c.subscriber_id,
-                membership.c.list_id == list_id,
-            ),
-        )
         .where(
             deliveries.c.campaign_id == campaign_id,
             deliveries.c.status == "pending",
@@ -172,33 +193,81 @@ def claim_batch(
     rows = connection.execute(query).all()
     if not rows:
         return None
-    hashes = {address_hash(row.email_key): row.subscriber_id for row in rows}
-    suppressed = connection.execute(
-        sa.select(suppressions.c.address_hash, suppressions.c.reason).where(
-            suppressions.c.address_hash.in_(list(hashes))
-        )
-    ).all()
-    skipped = {hashes[hashed]: f"suppressed ({reason})" for hashed, reason in suppressed}
-    for row in rows:
-        if row.membership != "confirmed" and row.subscriber_id not in skipped:
-            left = row.membership or "no longer on the list"
-            skipped[row.subscriber_id] = f"{left} before this batch"
-    _set_errors(connection, campaign_id, "skipped", skipped, now)
+    no_attributes: dict[str, Any] = {}
+    # Plain tuples, one comprehension: this runs for every recipient of a campaign.
     recipients = [
-        LedgerRecipient(row.subscriber_id, row.email, row.name, orjson.loads(row.attributes))
-        for row in rows
-        if row.subscriber_id not in skipped
-    ]
-    first, last = rows[0].subscriber_id, rows[-1].subscriber_id
-    batch_id = 0
-    if recipients:
-        batch_id = _new_batch(connection, campaign_id, len(recipients), now)
-        connection.execute(
-            sa.update(deliveries)
-            .where(_in_range(campaign_id, first, last), deliveries.c.status == "pending")
-            .values(status="in_flight", batch_id=batch_id, updated_at=now)
+        LedgerRecipient(
+            subscriber_id, email, name, orjson.loads(values) if values else no_attributes
         )
-    return ClaimedBatch(batch_id, recipients, len(skipped), last)
+        for subscriber_id, email, name, values in rows
+    ]
+    return PreparedBatch(recipients, {}, rows[0][0], rows[-1][0])
+
+
+def drop_leavers(
+    connection: sa.Connection,
+    list_id: int | None,
+    batch: PreparedBatch,
+    suppressed: Mapping[str, str],
+) -> PreparedBatch:
+    """The batch without whoever left the list or was suppressed since the snapshot (they
+    move to ``skipped``). Run in the claim's transaction, so it holds up to the request.
+    ``suppressed``: address keys suppressed since the snapshot (see RecentSuppressions).
+    Returns ``batch`` itself when nobody left."""
+    statuses: dict[int, str] = {}
+    if list_id is not None:
+        statuses = {
+            subscriber_id: status
+            for subscriber_id, status in connection.execute(
+                sa.select(memberships.c.subscriber_id, memberships.c.status).where(
+                    memberships.c.list_id == list_id,
+                    memberships.c.subscriber_id.between(
+                        batch.first_subscriber_id, batch.last_subscriber_id
+                    ),
+                )
+            )
+        }
+    skipped: dict[int, str] = {}
+    for recipient in batch.recipients:
+        reason = suppressed.get(recipient.email.lower()) if suppressed else None
+        status = statuses.get(recipient.subscriber_id)
+        if reason is not None:
+            skipped[recipient.subscriber_id] = f"suppressed ({reason})"
+        elif status != "confirmed":
+            skipped[recipient.subscriber_id] = (
+                f"{status or 'no longer on the list'} before this batch"
+            )
+    if not skipped:
+        return batch
+    return PreparedBatch(
+        [recipient for recipient in batch.recipients if recipient.subscriber_id not in skipped],
+        skipped,
+        batch.first_subscriber_id,
+        batch.last_subscriber_id,
+    )
+
+
+def claim_prepared(
+    connection: sa.Connection, campaign_id: int, prepared: PreparedBatch, now: datetime
+) -> int:
+    """Skip the batch's leavers and mark its recipients in_flight under a new batch (to be
+    committed before the request); returns the batch id (0 when everyone was skipped).
+    Raises LedgerMoved, rolling the transaction back, if the rows changed since the read."""
+    _set_errors(connection, campaign_id, "skipped", prepared.skipped, now)
+    if not prepared.recipients:
+        return 0
+    batch_id = _new_batch(connection, campaign_id, len(prepared.recipients), now)
+    marked = connection.execute(
+        sa.update(deliveries)
+        .where(
+            _in_range(campaign_id, prepared.first_subscriber_id, prepared.last_subscriber_id),
+            deliveries.c.status == "pending",
+        )
+        .values(status="in_flight", batch_id=batch_id, updated_at=now)
+    ).rowcount
+    if marked != len(prepared.recipients):
+        raise LedgerMoved(f"expected {len(prepared.recipients)} pending rows, found {marked}")
+    return batch_id
 
 
 def _new_batch(connection: sa.Connection, campaign_id: int, size: int, now: datetime) -> int:

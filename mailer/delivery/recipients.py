@@ -3,13 +3,14 @@ signed unsubscribe and preferences links."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from mailer.audience.attributes import format_attribute
 from mailer.delivery.ledger import LedgerRecipient
 from mailer.delivery.transports.base import BatchContent, Outgoing
-from mailer.links import preferences_url, unsubscribe_url
-from mailer.render.tokens import ATTRIBUTE_PREFIX, Recipient
+from mailer.links import subscriber_urls
+from mailer.render.tokens import ATTRIBUTE_PREFIX, NO_ATTRIBUTES, Recipient
 
 
 class RecipientBuilder:
@@ -25,24 +26,22 @@ class RecipientBuilder:
             name[len(ATTRIBUTE_PREFIX) :] for name in fields if name.startswith(ATTRIBUTE_PREFIX)
         )
 
-    def recipient(self, email: str, name: str, attributes: dict[str, object]) -> Recipient:
-        return Recipient(
-            email=email,
-            name=name,
-            # Always: the List-Unsubscribe header needs it even when the body has no link.
-            unsubscribe_url=unsubscribe_url(self.base_url, self.key, email, self.list_name),
-            preferences_url=(
-                preferences_url(self.base_url, self.key, email, self.list_name)
-                if self.wants_preferences
-                else ""
-            ),
-            attributes={
-                name: format_attribute(attributes.get(name)) for name in self.attribute_names
-            },
+    @property
+    def wants_attributes(self) -> bool:
+        return bool(self.attribute_names)
+
+    def recipient(self, email: str, name: str, attributes: Mapping[str, Any]) -> Recipient:
+        # Always signed: the List-Unsubscribe header needs it even when the body has no link.
+        unsubscribe, manage = subscriber_urls(
+            self.base_url, self.key, email, self.list_name, preferences=self.wants_preferences
         )
+        values = (
+            {name: format_attribute(attributes.get(name)) for name in self.attribute_names}
+            if self.attribute_names
+            else NO_ATTRIBUTES
+        )
+        return Recipient(email, name, unsubscribe, manage, values)
 
     def outgoing(self, rows: Sequence[LedgerRecipient]) -> list[Outgoing]:
-        return [
-            Outgoing(row.subscriber_id, self.recipient(row.email, row.name, dict(row.attributes)))
-            for row in rows
-        ]
+        recipient = self.recipient
+        return [Outgoing(row[0], recipient(row[1], row[2], row[3])) for row in rows]

@@ -20,7 +20,13 @@ from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
 from mailer.delivery import ledger
 from mailer.delivery.campaigns import RESUMABLE, find_campaign, move_campaign
-from mailer.delivery.transports.base import BatchContent, BatchResult, Outgoing, Transport
+from mailer.delivery.transports.base import (
+    BatchContent,
+    BatchResult,
+    Outgoing,
+    Transport,
+    send_now,
+)
 from mailer.delivery.transports.factory import check_transport_name
 from mailer.errors import MailerError
 from mailer.links import recipient
@@ -185,6 +191,6 @@ def send_test_copies(
         list_name="test",
     )
     try:
-        return transport.send(content, outgoing)
+        return send_now(transport, content, outgoing)
     finally:
         transport.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from mailer.config import NewsletterSettings
 from mailer.render.tokens import MergeTemplate, Recipient
@@ -30,8 +30,7 @@ class BatchContent:
     """None for a test send, which no ledger row stands behind."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
+class Outgoing(NamedTuple):
     """One recipient of a batch; ``key`` is the ledger row it comes from (its subscriber id)."""
 
     key: int
@@ -90,10 +89,31 @@ class AnswerLost(TransportError):
     provider may have accepted it, so it must not be sent again without a decision."""
 
 
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A batch made ready to go: for SendGrid its JSON body (built while the previous request
+    is on the wire), for the transports that personalize as they send just the batch."""
+
+    content: BatchContent
+    batch: Sequence[Outgoing]
+    body: bytes = b""
+    left_out: dict[int, str] = field(default_factory=dict)
+    """Recipients that cannot be part of the request, with the reason (they fail)."""
+
+
 class Transport(Protocol):
+    """``prepare`` and ``deliver`` are separate so a sender can prepare the next batch while
+    this one is being delivered; a transport is used by one thread at a time."""
+
     name: str
     max_batch: int
 
-    def send(self, content: BatchContent, batch: Sequence[Outgoing]) -> BatchResult: ...
+    def prepare(self, content: BatchContent, batch: Sequence[Outgoing]) -> PreparedRequest: ...
+
+    def deliver(self, request: PreparedRequest) -> BatchResult: ...
 
     def close(self) -> None: ...
+
+
+def send_now(transport: Transport, content: BatchContent, batch: Sequence[Outgoing]) -> BatchResult:
+    return transport.deliver(transport.prepare(content, batch))

@@ -18,6 +18,7 @@ from mailer.delivery.transports.base import (
     BatchContent,
     BatchResult,
     Outgoing,
+    PreparedRequest,
     TemporaryFailure,
 )
 from mailer.render.eml import Envelope, build_message
@@ -38,7 +39,11 @@ class OutboxTransport:
             return self.folder / "test" / f"{stamp}-{index}.eml"
         return self.folder / f"campaign-{content.campaign_id}" / f"{item.key}.eml"
 
-    def send(self, content: BatchContent, batch: Sequence[Outgoing]) -> BatchResult:
+    def prepare(self, content: BatchContent, batch: Sequence[Outgoing]) -> PreparedRequest:
+        return PreparedRequest(content, batch)  # personalized one by one while sending
+
+    def deliver(self, request: PreparedRequest) -> BatchResult:
+        content, batch = request.content, request.batch
         now = self.clock()
         envelope = Envelope(content.newsletter, content.list_name, now)
         try:

@@ -31,6 +31,7 @@ from mailer.delivery.transports.base import (
     BatchContent,
     BatchResult,
     Outgoing,
+    PreparedRequest,
     RateLimited,
     TemporaryFailure,
 )
@@ -81,13 +82,17 @@ class SendGridTransport:
             self._builders = {id(content): cached}
         return cached[1]
 
-    def send(self, content: BatchContent, batch: Sequence[Outgoing]) -> BatchResult:
+    def prepare(self, content: BatchContent, batch: Sequence[Outgoing]) -> PreparedRequest:
         body, left_out = self._builder(content).body(batch)
-        if len(left_out) == len(batch):
-            return BatchResult(rejected=left_out)
-        response = self._post(body.decode("utf-8"))
+        return PreparedRequest(content, batch, body, left_out)
+
+    def deliver(self, request: PreparedRequest) -> BatchResult:
+        left_out = request.left_out
+        if len(left_out) == len(request.batch):
+            return BatchResult(rejected=dict(left_out))
+        response = self._post(request.body.decode("utf-8"))
         message_id = _header(response.headers, "X-Message-Id")
-        return BatchResult(rejected=left_out, message_id=message_id)
+        return BatchResult(rejected=dict(left_out), message_id=message_id)
 
     def _post(self, body: str) -> Any:
         where = self.settings.host

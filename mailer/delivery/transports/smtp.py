@@ -19,6 +19,7 @@ from mailer.delivery.transports.base import (
     BatchContent,
     BatchResult,
     Outgoing,
+    PreparedRequest,
     TemporaryFailure,
 )
 from mailer.render.eml import Envelope, build_message
@@ -75,7 +76,11 @@ class SmtpTransport:
         self._connection = connection
         return connection
 
-    def send(self, content: BatchContent, batch: Sequence[Outgoing]) -> BatchResult:
+    def prepare(self, content: BatchContent, batch: Sequence[Outgoing]) -> PreparedRequest:
+        return PreparedRequest(content, batch)  # personalized one by one while sending
+
+    def deliver(self, request: PreparedRequest) -> BatchResult:
+        content, batch = request.content, request.batch
         connection = self._connect()
         envelope = Envelope(content.newsletter, content.list_name, self.clock())
         result = BatchResult()
