@@ -72,7 +72,7 @@ class Emulator:
 
     def stop(self) -> float:
         """Stops it; returns the CPU seconds it used."""
-        self.process.send_signal(signal.SIGINT)
+        self.process.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(self.process.pid, 0)
         self.process.returncode = 0
         return usage.ru_utime + usage.ru_stime
@@ -165,7 +165,10 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     sizes = sorted(args.subscribers)
-    runs = [measure(size, floor=size == sizes[-1]) for size in sizes]
+    runs = []
+    for size in sizes:
+        runs.append(measure(size, floor=size == sizes[-1]))
+        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)  # progress, for long runs
     report: dict[str, Any] = {"python": sys.version.split()[0], "runs": runs}
     if len(runs) > 1:
         report["peak_rss_growth_mb"] = round(runs[-1]["peak_rss_mb"] - runs[0]["peak_rss_mb"], 1)

@@ -23,6 +23,7 @@ from mailer.cli import (
     render,
     send,
     subscribers,
+    worker,
 )
 from mailer.cli.context import AppContext, err_console
 from mailer.errors import MailerError
@@ -57,6 +58,7 @@ def root(
 
 for module in (
     render, preview, check, issues, database, lists, subscribers, send, campaigns, emulate,
+    worker,
 ):  # fmt: skip
     module.register(app)
 

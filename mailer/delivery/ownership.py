@@ -36,6 +36,19 @@ def _gone(owner: str) -> bool:
     return False
 
 
+def is_free(
+    owner: str | None, heartbeat: datetime | None, me: str, now: datetime, stale_after: float
+) -> bool:
+    """Whether ``me`` may send a campaign held by ``owner`` with that last heartbeat."""
+    return (
+        owner is None
+        or owner == me
+        or _gone(owner)
+        or heartbeat is None
+        or now - heartbeat > timedelta(seconds=stale_after)
+    )
+
+
 def take(
     connection: sa.Connection, campaign_id: int, me: str, now: datetime, stale_after: float
 ) -> str | None:
@@ -47,14 +60,7 @@ def take(
     if row is None:
         return None
     owner, heartbeat = row.owner, row.heartbeat_at
-    free = (
-        owner is None
-        or owner == me
-        or _gone(owner)
-        or heartbeat is None
-        or now - heartbeat > timedelta(seconds=stale_after)
-    )
-    if not free:
+    if not is_free(owner, heartbeat, me, now, stale_after):
         return str(owner)
     # Conditional on the owner read above: of two processes taking over at once, one wins.
     condition = campaigns.c.owner.is_(None) if owner is None else campaigns.c.owner == owner

@@ -21,6 +21,7 @@ class Delivered:
     name: str
     message_id: str
     custom_args: dict[str, str]
+    """The request's own dict, not a copy: a benchmark records a million of these."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -85,7 +86,7 @@ class Record:
                 str(to["email"]),
                 str(to.get("name") or ""),
                 message_id,
-                dict(personalization.get("custom_args") or {}),
+                personalization.get("custom_args") or {},
             )
             for personalization in body["personalizations"]
             for to in personalization["to"]

@@ -1,0 +1,53 @@
+"""``mailer worker``: the long-running service that finishes unattended campaigns."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from mailer.cli.context import app_context
+
+
+def worker_command(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Finish what is unattended now, then exit.")
+    ] = False,
+    poll: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between looks for unattended campaigns.")
+    ] = 5.0,
+) -> None:
+    """Resume campaigns whose sender stopped (killed, crashed, restarted) and finish them.
+
+    SIGTERM or Ctrl-C stops it cleanly: the batch on the wire is finished and recorded, and
+    the campaign is left for the next start.
+    """
+    from mailer.delivery.worker import CampaignRunner
+    from mailer.signing import load_secret_key
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    context = app_context(ctx)
+    settings = context.settings
+    key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
+    runner = CampaignRunner(context.engine, settings, key)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("mailer.worker").info(
+            "%s: stopping after the batch in flight", signal.Signals(signum).name
+        )
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if once:
+        runner.run_once()
+    else:
+        runner.run_forever(poll)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker_command)

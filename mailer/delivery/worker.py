@@ -1,0 +1,138 @@
+"""The worker's sending duty: campaigns left in state ``sending`` with nobody sending them (the
+sender was killed, crashed, lost its machine, or was told to stop) are taken over and finished.
+A campaign whose sender is alive is left to it; a paused one waits for an editor.
+
+The worker runs one campaign at a time; ``stop`` (from a signal handler) lets the batch on the
+wire finish and be recorded, then returns, leaving the campaign for the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from mailer.clock import Clock, utc_now
+from mailer.config import Settings
+from mailer.db.tables import campaigns
+from mailer.delivery import ownership
+from mailer.delivery.dispatcher import Dispatcher
+from mailer.delivery.sending import campaign_content
+from mailer.delivery.transports.base import Transport
+from mailer.delivery.transports.factory import make_transport
+from mailer.errors import MailerError
+
+log = logging.getLogger("mailer.worker")
+
+TransportMaker = Callable[[str, Settings], Transport]
+
+
+class CampaignRunner:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        settings: Settings,
+        link_key: bytes,
+        *,
+        clock: Clock = utc_now,
+        transports: TransportMaker = make_transport,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.link_key = link_key
+        self.clock = clock
+        self.transports = transports
+        self.me = ownership.this_process()
+        self._stopping = threading.Event()
+        self._current: Dispatcher | None = None
+        self._reported: dict[int, str] = {}
+
+    def stop(self) -> None:
+        """Stop after the batch in flight (safe to call from a signal handler)."""
+        self._stopping.set()
+        current = self._current
+        if current is not None:
+            current.stop()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def unattended(self) -> list[int]:
+        """Campaigns in state sending whose sender is gone (or was never started)."""
+        now = self.clock()
+        stale_after = self.settings.delivery.stale_after_seconds
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(campaigns.c.id, campaigns.c.owner, campaigns.c.heartbeat_at)
+                .where(campaigns.c.status == "sending")
+                .order_by(campaigns.c.id)
+            ).all()
+        return [
+            row.id
+            for row in rows
+            if ownership.is_free(row.owner, row.heartbeat_at, self.me, now, stale_after)
+        ]
+
+    def run_once(self) -> int:
+        """Finish every unattended campaign (until stopped); returns how many were run."""
+        ran = 0
+        for campaign_id in self.unattended():
+            if self.stopping:
+                break
+            if self.run_campaign(campaign_id) is not None:
+                ran += 1
+        return ran
+
+    def run_forever(self, poll_seconds: float) -> None:
+        log.info("worker %s started; looking for unattended campaigns every %ss", self.me,
+                 poll_seconds)  # fmt: skip
+        while not self.stopping:
+            self.run_once()
+            self._stopping.wait(poll_seconds)
+        log.info("worker %s stopped", self.me)
+
+    def run_campaign(self, campaign_id: int) -> str | None:
+        """Send what is left of a campaign; its state afterwards, or None if it could not
+        be started (the reason is logged once)."""
+        try:
+            with self.engine.connect() as connection:
+                transport_name = connection.execute(
+                    sa.select(campaigns.c.transport).where(campaigns.c.id == campaign_id)
+                ).scalar_one()
+            transport = self.transports(transport_name, self.settings)
+            content = campaign_content(self.engine, self.settings, campaign_id)
+        except MailerError as exc:
+            self._report(campaign_id, f"campaign {campaign_id} cannot be resumed: {exc}")
+            return None
+        dispatcher = Dispatcher(
+            self.engine, transport, content, self.link_key, self.settings.delivery,
+            clock=self.clock,
+        )  # fmt: skip
+        self._current = dispatcher
+        if self.stopping:  # a stop that came in before the dispatcher could hear it
+            dispatcher.stop()
+        log.info("campaign %s: resuming via %s", campaign_id, transport_name)
+        try:
+            status = dispatcher.run()
+        except MailerError as exc:  # taken by another sender since it was listed
+            self._report(campaign_id, f"campaign {campaign_id}: {exc}")
+            return None
+        finally:
+            self._current = None
+            transport.close()
+        tally = dispatcher.tally
+        log.info(
+            "campaign %s: %s (this run: %s sent, %s failed, %s skipped, %s in doubt)",
+            campaign_id, status, tally.sent, tally.failed, tally.skipped, tally.in_doubt,
+        )  # fmt: skip
+        self._reported.pop(campaign_id, None)
+        return status
+
+    def _report(self, campaign_id: int, message: str) -> None:
+        # Said once per campaign and reason, not at every poll.
+        if self._reported.get(campaign_id) != message:
+            self._reported[campaign_id] = message
+            log.warning("%s", message)
