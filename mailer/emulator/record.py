@@ -21,7 +21,8 @@ class Delivered:
     name: str
     message_id: str
     custom_args: dict[str, str]
-    """The request's own dict, not a copy: a benchmark records a million of these."""
+    """The request's top-level custom_args with the personalization's over them, as
+    SendGrid's events carry them."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -81,12 +82,13 @@ class Record:
             self.counts[what] += 1
 
     def accept(self, body: dict[str, Any], message_id: str) -> None:
+        shared_args = body.get("custom_args") or {}
         entries = [
             Delivered(
                 str(to["email"]),
                 str(to.get("name") or ""),
                 message_id,
-                personalization.get("custom_args") or {},
+                {**shared_args, **(personalization.get("custom_args") or {})},
             )
             for personalization in body["personalizations"]
             for to in personalization["to"]

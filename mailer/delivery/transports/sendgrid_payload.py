@@ -66,7 +66,13 @@ class PayloadBuilder:
                 {"type": "text/plain", "value": content.text.fill_tokens(self._token)},
                 {"type": "text/html", "value": content.html.fill_tokens(self._token)},
             ],
-            "headers": {"List-Id": list_id(newsletter, content.list_name)},
+            # What is the same for everyone goes once, at the top: SendGrid merges the top-level
+            # headers and custom_args into each personalization's (and so into its events).
+            "headers": {
+                "List-Id": list_id(newsletter, content.list_name),
+                "List-Unsubscribe-Post": ONE_CLICK,
+            },
+            "custom_args": {CAMPAIGN_ARG: self.campaign},
             "mail_settings": {"sandbox_mode": {"enable": settings.sandbox}},
             "tracking_settings": {
                 "click_tracking": {"enable": settings.click_tracking, "enable_text": False},
@@ -100,9 +106,8 @@ class PayloadBuilder:
                 "List-Unsubscribe": (
                     f"<{unsubscribe if self.plain_links else header_safe(unsubscribe)}>"
                 ),
-                "List-Unsubscribe-Post": ONE_CLICK,
             },
-            "custom_args": {CAMPAIGN_ARG: self.campaign, SUBSCRIBER_ARG: str(item.key)},
+            "custom_args": {SUBSCRIBER_ARG: str(item.key)},
         }
         if self.readers:
             personalization["substitutions"] = {

@@ -33,6 +33,13 @@ def _reason(code: int, text: bytes | str) -> str:
     return f"SMTP {code} {message}".strip()
 
 
+def _close(connection: smtplib.SMTP | None) -> None:
+    """Close a connection that failed half way through being set up."""
+    if connection is not None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.close()
+
+
 class SmtpTransport:
     name = "smtp"
     max_batch = 100
@@ -52,9 +59,10 @@ class SmtpTransport:
                 self._connection = None
         settings = self.settings
         where = f"{settings.host}:{settings.port}"
+        connection: smtplib.SMTP | None = None
         try:
             if settings.security == "ssl":
-                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                connection = smtplib.SMTP_SSL(
                     settings.host, settings.port, timeout=TIMEOUT_SECONDS,
                     context=ssl.create_default_context(),
                 )  # fmt: skip
@@ -65,13 +73,16 @@ class SmtpTransport:
             if settings.username:
                 connection.login(settings.username, self.password)
         except smtplib.SMTPAuthenticationError as exc:
+            _close(connection)
             raise AuthenticationFailed(
                 f"the SMTP server {where} refused the login {settings.username!r}: "
                 f"{_reason(exc.smtp_code, exc.smtp_error)}"
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
+            _close(connection)
             raise AuthenticationFailed(f"the SMTP server {where}: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
+            _close(connection)
             raise TemporaryFailure(f"cannot reach the SMTP server {where}: {exc}") from exc
         self._connection = connection
         return connection
