@@ -7,6 +7,7 @@ is created once under the var folder (mode 0600) so links stay valid across runs
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -39,8 +40,12 @@ def load_secret_key(
     return key_file.read_text(encoding="ascii").strip().encode("ascii")
 
 
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    # base64.urlsafe_b64encode, without its Python-level wrapping: three calls a recipient.
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=").decode()
 
 
 def _unb64(text: str) -> bytes:

@@ -216,17 +216,15 @@ def drop_leavers(
     Returns ``batch`` itself when nobody left."""
     statuses: dict[int, str] = {}
     if list_id is not None:
-        statuses = {
-            subscriber_id: status
-            for subscriber_id, status in connection.execute(
-                sa.select(memberships.c.subscriber_id, memberships.c.status).where(
-                    memberships.c.list_id == list_id,
-                    memberships.c.subscriber_id.between(
-                        batch.first_subscriber_id, batch.last_subscriber_id
-                    ),
-                )
+        rows = connection.execute(
+            sa.select(memberships.c.subscriber_id, memberships.c.status).where(
+                memberships.c.list_id == list_id,
+                memberships.c.subscriber_id.between(
+                    batch.first_subscriber_id, batch.last_subscriber_id
+                ),
             )
-        }
+        ).all()  # all at once: iterating the result would fetch row by row
+        statuses = {subscriber_id: status for subscriber_id, status in rows}
     skipped: dict[int, str] = {}
     for recipient in batch.recipients:
         reason = suppressed.get(recipient.email.lower()) if suppressed else None
