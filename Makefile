@@ -52,6 +52,7 @@ test: $(STAMP) chromium lint
 bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/send.py
 
 clean:
 	rm -rf $(VENV) out
