@@ -64,9 +64,10 @@ def test_rate_limited_requests_wait_for_the_reset_and_go_out(
     db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    setup(db_project, cli, emulator[1], monkeypatch, batch_size=4)
+    setup(db_project, cli, emulator[1], monkeypatch, batch_size=2)
     emails = fill_list(project_engine, 12)
-    configure(emulator[0], rate_limit=2)
+    # One request a second: of six requests, all but one per second meet a 429.
+    configure(emulator[0], rate_limit=1)
     result, campaign = send(cli)
     assert result.code == 0, result.err
     assert campaign["status"] == "sent"
