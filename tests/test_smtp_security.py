@@ -80,12 +80,19 @@ def secure_server(
         controller.stop()
 
 
-def configure(project: Project, port: int, security: str) -> None:
+def send_over_smtp(
+    project: Project, cli: Cli, engine: sa.Engine, port: int, security: str, extra: str = ""
+) -> tuple[list[str], CliResult, dict[str, Any]]:
+    """Point the project at the server with the login, send #87 to three readers."""
     with project.config.open("a", encoding="utf-8") as config:
         config.write(
             f'\n[transport.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "{security}"\n'
-            f'username = "{LOGIN}"\n'
+            f'username = "{LOGIN}"\n{extra}'
         )
+    assert cli("lists", "create", "weekly").code == 0
+    emails = fill_list(engine, 3)
+    result = cli("send", "87", "--list", "weekly", "--transport", "smtp", "--yes", "--json")
+    return emails, result, json.loads(result.out)
 
 
 def test_tls_and_login_carry_every_message(
@@ -93,13 +100,10 @@ def test_tls_and_login_carry_every_message(
     secure_server: tuple[SecureInbox, int, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     inbox, port, security = secure_server
-    configure(db_project, port, security)
     monkeypatch.setenv("MAILER_SMTP_PASSWORD", PASSWORD)
-    assert cli("lists", "create", "weekly").code == 0
-    emails = fill_list(project_engine, 3)
-    result = cli("send", "87", "--list", "weekly", "--transport", "smtp", "--yes", "--json")
-    assert result.code == 0, json.loads(result.out)["message"]
-    assert json.loads(result.out)["counts"]["sent"] == 3
+    emails, result, campaign = send_over_smtp(db_project, cli, project_engine, port, security)
+    assert result.code == 0, campaign["message"]
+    assert campaign["counts"]["sent"] == 3
     assert sorted(to[0] for to, _, _ in inbox.messages) == sorted(emails)
     assert all(encrypted for _, encrypted, _ in inbox.messages)
     assert all(logged_in for _, _, logged_in in inbox.messages)
@@ -110,16 +114,12 @@ def test_a_refused_login_pauses_the_campaign_and_sends_nothing(
     secure_server: tuple[SecureInbox, int, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     inbox, port, security = secure_server
-    configure(db_project, port, security)
     monkeypatch.setenv("MAILER_SMTP_PASSWORD", "wrong")
-    assert cli("lists", "create", "weekly").code == 0
-    fill_list(project_engine, 2)
-    result = cli("send", "87", "--list", "weekly", "--transport", "smtp", "--yes", "--json")
+    _, result, campaign = send_over_smtp(db_project, cli, project_engine, port, security)
     assert result.code == 1
-    campaign = json.loads(result.out)
     assert campaign["status"] == "paused"
     assert f"refused the login {LOGIN!r}" in campaign["message"]
-    assert campaign["counts"]["pending"] == 2 and inbox.messages == []
+    assert campaign["counts"]["pending"] == 3 and inbox.messages == []
 
 
 def test_a_certificate_from_an_unknown_authority_is_refused(
@@ -127,15 +127,11 @@ def test_a_certificate_from_an_unknown_authority_is_refused(
     secure_server: tuple[SecureInbox, int, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     inbox, port, security = secure_server
-    configure(db_project, port, security)
     monkeypatch.setenv("MAILER_SMTP_PASSWORD", PASSWORD)
     monkeypatch.delenv("SSL_CERT_FILE")  # the server's CA is no longer trusted
-    with db_project.config.open("a", encoding="utf-8") as config:
-        config.write("[delivery]\nretry_attempts = 1\n")
-    assert cli("lists", "create", "weekly").code == 0
-    fill_list(project_engine, 2)
-    result = cli("send", "87", "--list", "weekly", "--transport", "smtp", "--yes", "--json")
+    _, result, campaign = send_over_smtp(
+        db_project, cli, project_engine, port, security, "[delivery]\nretry_attempts = 1\n"
+    )
     assert result.code == 1
-    campaign = json.loads(result.out)
     assert campaign["status"] == "paused" and "CERTIFICATE_VERIFY_FAILED" in campaign["message"]
     assert inbox.messages == []

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 from mailer.audience.lists import create_list
 from mailer.clock import utc_now
-from mailer.db.migrate import open_database
 from mailer.db.tables import campaigns
 from mailer.delivery.campaigns import pause_campaign, show_campaign
 from mailer.delivery.ownership import this_process
@@ -33,13 +32,6 @@ def emulator() -> Iterator[tuple[SendGridEmulator, str]]:
     # Slow answers, so a worker is surely mid-send when it is told to stop.
     with running_emulator(EmulatorOptions(latency_seconds=0.1)) as pair:
         yield pair
-
-
-@pytest.fixture
-def engine(db_project: Project) -> Iterator[sa.Engine]:
-    engine = open_database(db_project.settings().database.url)
-    yield engine
-    engine.dispose()
 
 
 def start_unattended(project: Project, engine: sa.Engine, recipients: int) -> int:
@@ -61,10 +53,10 @@ def worker(project: Project, *args: str) -> subprocess.Popen[bytes]:
 
 
 def test_sigterm_stops_after_the_batch_in_flight_and_the_next_start_finishes(
-    db_project: Project, engine: sa.Engine, emulator: tuple[SendGridEmulator, str]
+    db_project: Project, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str]
 ) -> None:
     use_emulator(db_project, emulator[1], batch_size=20)
-    campaign_id = start_unattended(db_project, engine, 400)
+    campaign_id = start_unattended(db_project, project_engine, 400)
 
     process = worker(db_project, "--poll", "0.2")
     deadline = time.monotonic() + 60
@@ -76,13 +68,13 @@ def test_sigterm_stops_after_the_batch_in_flight_and_the_next_start_finishes(
     assert process.returncode == 0, err
     assert b"SIGTERM" in err
 
-    statuses = Counter(ledger(engine, campaign_id).values())
+    statuses = Counter(ledger(project_engine, campaign_id).values())
     delivered = len(received(emulator[1]))
     # Stopped between batches: nothing in flight or in doubt, and the ledger agrees with the
     # emulator about who got it; the campaign waits, unowned, for the next worker.
     assert set(statuses) == {"sent", "pending"}, statuses
     assert statuses["sent"] == delivered < 400
-    with engine.connect() as connection:
+    with project_engine.connect() as connection:
         row = connection.execute(
             sa.select(campaigns.c.status, campaigns.c.owner).where(campaigns.c.id == campaign_id)
         ).one()
@@ -91,16 +83,16 @@ def test_sigterm_stops_after_the_batch_in_flight_and_the_next_start_finishes(
     again = worker(db_project, "--once")
     _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
-    assert show_campaign(engine, campaign_id).status == "sent"
+    assert show_campaign(project_engine, campaign_id).status == "sent"
     copies = Counter(message["to"] for message in received(emulator[1]))
     assert len(copies) == 400 and set(copies.values()) == {1}
 
 
 def test_a_killed_senders_campaign_is_taken_over(
-    db_project: Project, engine: sa.Engine, emulator: tuple[SendGridEmulator, str]
+    db_project: Project, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str]
 ) -> None:
     use_emulator(db_project, emulator[1], batch_size=20)
-    campaign_id = start_unattended(db_project, engine, 200)
+    campaign_id = start_unattended(db_project, project_engine, 200)
     sender = worker(db_project)
     deadline = time.monotonic() + 60
     while not received(emulator[1]):
@@ -112,8 +104,8 @@ def test_a_killed_senders_campaign_is_taken_over(
     again = worker(db_project, "--once")
     _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
-    assert show_campaign(engine, campaign_id).status == "sent"
-    statuses = ledger(engine, campaign_id)
+    assert show_campaign(project_engine, campaign_id).status == "sent"
+    statuses = ledger(project_engine, campaign_id)
     assert set(statuses.values()) <= {"sent", "in_doubt"}
     copies = Counter(message["to"] for message in received(emulator[1]))
     assert max(copies.values()) == 1, "someone was sent twice"
@@ -121,26 +113,26 @@ def test_a_killed_senders_campaign_is_taken_over(
 
 
 def test_paused_campaigns_and_live_senders_are_left_alone(
-    db_project: Project, engine: sa.Engine, emulator: tuple[SendGridEmulator, str]
+    db_project: Project, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str]
 ) -> None:
     use_emulator(db_project, emulator[1])
     settings = db_project.settings()
-    runner = CampaignRunner(engine, settings, b"k" * 32)
-    campaign_id = start_unattended(db_project, engine, 3)
+    runner = CampaignRunner(project_engine, settings, b"k" * 32)
+    campaign_id = start_unattended(db_project, project_engine, 3)
     assert runner.unattended() == [campaign_id]
 
     # Another live process on this host holds it, with a fresh heartbeat.
     live = f"{this_process().rpartition(':')[0]}:{os.getppid()}"
-    with engine.begin() as connection:
+    with project_engine.begin() as connection:
         connection.execute(sa.update(campaigns).values(owner=live, heartbeat_at=utc_now()))
     assert runner.unattended() == []
     # A process on another host whose heartbeat went stale is presumed gone.
     stale = utc_now() - timedelta(seconds=settings.delivery.stale_after_seconds + 1)
-    with engine.begin() as connection:
+    with project_engine.begin() as connection:
         connection.execute(sa.update(campaigns).values(owner="elsewhere:1", heartbeat_at=stale))
     assert runner.unattended() == [campaign_id]
 
-    pause_campaign(engine, campaign_id)
+    pause_campaign(project_engine, campaign_id)
     assert runner.unattended() == []
     assert runner.run_once() == 0
     assert received(emulator[1]) == []
