@@ -31,7 +31,7 @@ from mailer.clock import Clock, utc_now
 from mailer.config import DeliverySettings
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
-from mailer.delivery import ledger, ownership, rate_cap
+from mailer.delivery import campaign_audience, ledger, ownership, rate_cap
 from mailer.delivery.campaigns import move_campaign
 from mailer.delivery.recipients import RecipientBuilder
 from mailer.delivery.transports.base import (
@@ -112,7 +112,7 @@ class Dispatcher:
         self.me = ownership.this_process()
         self.tally = Tally()
         self._stop_requested = threading.Event()
-        self._suppressions = ledger.RecentSuppressions(clock())
+        self._suppressions = campaign_audience.RecentSuppressions(clock())
         self.batch_size = transport.max_batch
         if policy.max_per_second:
             # About a second's worth per batch keeps a capped send smooth, not bursty.
@@ -248,7 +248,9 @@ class Dispatcher:
                 "the sending process stopped while this batch was in flight",
                 self.clock(),
             )
-            self._suppressions = ledger.RecentSuppressions(row.started_at or self.clock())
+            self._suppressions = campaign_audience.RecentSuppressions(
+                row.started_at or self.clock()
+            )
             return int(row.list_id) if row.list_id is not None else None
 
     def _wait_for_rate(self, connection: sa.Connection, recipients: int) -> float:

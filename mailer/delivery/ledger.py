@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
 
-from mailer.audience.addresses import address_key
-from mailer.db.tables import batches, deliveries, memberships, subscribers, suppressions
+from mailer.db.tables import batches, deliveries, memberships, subscribers
 from mailer.delivery.transports.base import BatchResult
 
 
@@ -42,97 +41,6 @@ class PreparedBatch:
 
 class LedgerMoved(Exception):
     """Rows of a prepared batch changed before it was claimed; read it again."""
-
-
-def _suppressed_keys(connection: sa.Connection) -> list[str]:
-    """Keys of suppressed addresses that may still have a subscriber row. An erased address
-    (only its hash left) has none: erasure deletes the row and imports refuse the hash."""
-    emails = connection.execute(
-        sa.select(suppressions.c.email).where(suppressions.c.email.is_not(None))
-    ).scalars()
-    return sorted({address_key(email) for email in emails})
-
-
-def audience(
-    connection: sa.Connection,
-    list_id: int,
-    where: sa.ColumnElement[bool] | None,
-    *columns: sa.ColumnElement[Any],
-) -> sa.Select[Any]:
-    """``columns`` (the subscriber id by default) of whom a campaign to the list (and segment)
-    is for: confirmed members whose address is not suppressed."""
-    query = (
-        sa.select(*(columns or (memberships.c.subscriber_id,)))
-        .select_from(memberships)
-        .join(subscribers, subscribers.c.id == memberships.c.subscriber_id)
-        .where(memberships.c.list_id == list_id, memberships.c.status == "confirmed")
-    )
-    keys = _suppressed_keys(connection)
-    if keys:
-        query = query.where(subscribers.c.email_key.not_in(keys))
-    if where is not None:
-        query = query.where(where)
-    return query
-
-
-class RecentSuppressions:
-    """Addresses suppressed since a campaign's snapshot, which excluded everyone suppressed
-    before it. Each refresh reads only suppressions newer than the newest seen (with an
-    overlap for transactions that committed late), so checking a batch costs nothing per
-    recipient while nobody new is suppressed."""
-
-    # Clocks of other hosts and transactions that commit late: look this far back.
-    OVERLAP = timedelta(minutes=10)
-    BEFORE_SNAPSHOT = timedelta(days=1)
-
-    def __init__(self, snapshot_at: datetime) -> None:
-        self.newest = snapshot_at - self.BEFORE_SNAPSHOT
-        self.reasons: dict[str, str] = {}
-
-    def refresh(self, connection: sa.Connection) -> dict[str, str]:
-        rows = connection.execute(
-            sa.select(suppressions.c.email, suppressions.c.reason, suppressions.c.created_at)
-            .where(suppressions.c.created_at >= self.newest - self.OVERLAP)
-            .where(suppressions.c.email.is_not(None))
-        ).all()
-        for email, reason, created_at in rows:
-            self.reasons.setdefault(address_key(email), reason)
-            self.newest = max(self.newest, created_at)
-        return self.reasons
-
-
-def count_audience(
-    connection: sa.Connection, list_id: int, where: sa.ColumnElement[bool] | None
-) -> int:
-    return int(
-        connection.execute(audience(connection, list_id, where, sa.func.count())).scalar_one()
-    )
-
-
-def snapshot(
-    connection: sa.Connection,
-    campaign_id: int,
-    list_id: int,
-    where: sa.ColumnElement[bool] | None,
-    now: datetime,
-) -> int:
-    """Write the campaign's ledger: one pending row per recipient not in it already."""
-    already = sa.select(deliveries.c.subscriber_id).where(deliveries.c.campaign_id == campaign_id)
-    rows = audience(
-        connection,
-        list_id,
-        where,
-        sa.literal(campaign_id, type_=deliveries.c.campaign_id.type),
-        memberships.c.subscriber_id,
-        sa.literal("pending"),
-        sa.literal(now, type_=deliveries.c.updated_at.type),
-    ).where(memberships.c.subscriber_id.not_in(already))
-    result = connection.execute(
-        sa.insert(deliveries).from_select(
-            ["campaign_id", "subscriber_id", "status", "updated_at"], rows
-        )
-    )
-    return int(result.rowcount)
 
 
 def _in_range(campaign_id: int, first: int, last: int) -> sa.ColumnElement[bool]:

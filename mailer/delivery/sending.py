@@ -18,7 +18,7 @@ from mailer.config import Settings
 from mailer.content import find_issue, load_issue
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
-from mailer.delivery import ledger
+from mailer.delivery import campaign_audience, ledger
 from mailer.delivery.campaigns import RESUMABLE, find_campaign, move_campaign
 from mailer.delivery.transports.base import (
     BatchContent,
@@ -73,7 +73,7 @@ def plan_send(
     where = segment_clause(parse_segment(segment), engine.dialect.name) if segment else None
     with engine.connect() as connection:
         mailing_list = find_list(connection, list_name)
-        count = ledger.count_audience(connection, mailing_list.id, where)
+        count = campaign_audience.count_audience(connection, mailing_list.id, where)
     if count == 0:
         chosen = f" matching the segment {segment!r}" if segment else ""
         raise MailerError(
@@ -110,7 +110,7 @@ def start_campaign(engine: sa.Engine, plan: SendPlan, clock: Clock = utc_now) ->
         key = result.inserted_primary_key
         assert key is not None
         campaign_id = int(key[0])
-        ledger.snapshot(connection, campaign_id, plan.mailing_list.id, plan.where, now)
+        campaign_audience.snapshot(connection, campaign_id, plan.mailing_list.id, plan.where, now)
     return campaign_id
 
 
