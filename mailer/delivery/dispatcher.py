@@ -180,8 +180,8 @@ class Dispatcher:
                 answer = wire.submit(self.transport.deliver, current.request)
                 try:
                     ready = self._ready(after)  # while the request is on the wire
-                except BaseException:
-                    self._abandon(batch_id, current.request, answer)
+                except BaseException as exc:
+                    self._abandon(batch_id, current.request, answer, exc)
                     raise
                 if self._deliver(batch_id, current.request, answer) is _Next.STOP:
                     return self._status()
@@ -206,18 +206,27 @@ class Dispatcher:
             return ledger.pending_left(connection, self.campaign_id)
 
     def _abandon(
-        self, batch_id: int, request: PreparedRequest, answer: Future[BatchResult]
+        self,
+        batch_id: int,
+        request: PreparedRequest,
+        answer: Future[BatchResult],
+        cause: BaseException,
     ) -> None:
         """Stopping (Ctrl-C, an error) with a request on the wire: record its answer if it
         came, else it may have gone out: in doubt, and the campaign pauses."""
         if answer.done() and answer.exception() is None:
             self._answered(batch_id, request.batch, answer.result(), 1)
             return
+        reason = (
+            "interrupted (Ctrl-C) while sending"
+            if isinstance(cause, KeyboardInterrupt)
+            else f"stopped by an error while a request was on the wire: {cause!r}"
+        )
         with write_transaction(self.engine) as connection:
             self.tally.in_doubt += ledger.mark_in_doubt(
                 connection, self.campaign_id, batch_id, "interrupted mid-request", self.clock()
             )
-            self._pause(connection, "interrupted (Ctrl-C) while sending")
+            self._pause(connection, reason)
 
     def _take_over(self) -> int | None:
         with write_transaction(self.engine) as connection:
