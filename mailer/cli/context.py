@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +30,19 @@ def out_console() -> Console:
 
 def err_console() -> Console:
     return Console(file=sys.stderr, soft_wrap=True, highlight=False)
+
+
+@contextmanager
+def loaded_objects_frozen() -> Iterator[None]:
+    """For a long run (a send, the emulator, the worker): what is loaded by now (modules,
+    settings, the engine: tens of thousands of objects that live as long as the process) is
+    set aside from the garbage collector. Otherwise every full collection walks them again,
+    and a send triggers one every few batches: a fifth of a send's time went there."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def print_json(data: Any) -> None:

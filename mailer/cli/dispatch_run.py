@@ -7,7 +7,13 @@ import time
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mailer.cli.context import AppContext, err_console, out_console, print_json
+from mailer.cli.context import (
+    AppContext,
+    err_console,
+    loaded_objects_frozen,
+    out_console,
+    print_json,
+)
 from mailer.delivery.campaigns import Campaign, show_campaign
 from mailer.delivery.dispatcher import Dispatcher, Tally
 from mailer.delivery.sending import campaign_content
@@ -47,7 +53,8 @@ def run_campaign(
             engine, transport, content, key, settings.delivery, on_progress=report
         )
         try:
-            status = dispatcher.run()
+            with loaded_objects_frozen():
+                status = dispatcher.run()
         finally:
             transport.close()
     campaign = show_campaign(engine, campaign_id)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mailer.cli.context import err_console
+from mailer.cli.context import err_console, loaded_objects_frozen
 from mailer.errors import MailerError
 
 emulate_app = typer.Typer(help="Local stand-ins for outside services.")
@@ -84,7 +84,8 @@ def sendgrid_command(
     print(f"SendGrid emulator on http://{bound_host!s}:{bound_port}", flush=True)
     err_console().print("Set [transport.sendgrid] host to that URL. Ctrl-C stops.", markup=False)
     try:
-        server.serve_forever()
+        with loaded_objects_frozen():
+            server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mailer.cli.context import app_context
+from mailer.cli.context import app_context, loaded_objects_frozen
 
 
 def worker_command(
@@ -43,10 +43,11 @@ def worker_command(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if once:
-        runner.run_once()
-    else:
-        runner.run_forever(poll)
+    with loaded_objects_frozen():
+        if once:
+            runner.run_once()
+        else:
+            runner.run_forever(poll)
 
 
 def register(app: typer.Typer) -> None:
