@@ -43,26 +43,48 @@ def load_secret_key(
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
+def _b64_bytes(data: bytes) -> bytes:
+    # base64.urlsafe_b64encode without its padding or its Python-level wrapping: this runs
+    # three times a recipient.
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=")
+
+
 def _b64(data: bytes) -> str:
-    # base64.urlsafe_b64encode, without its Python-level wrapping: three calls a recipient.
-    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=").decode()
+    return _b64_bytes(data).decode()
 
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+class Signer:
+    """Signs payloads for a fixed set of purposes with one key: ``sign`` gives one token per
+    purpose for the same payload, which is encoded once (a send signs two links for every
+    recipient). Each purpose's keyed hash, fed its ``purpose:`` prefix, is made here once and
+    copied for each token, which spares BLAKE2b the work of taking in the key every time."""
+
+    def __init__(self, key: bytes, purposes: tuple[str, ...]) -> None:
+        mac_key = _mac_key(key)
+        self._states = []
+        for purpose in purposes:
+            state = hashlib.blake2b(key=mac_key, digest_size=SIGNATURE_BYTES)
+            state.update(f"{purpose}:".encode("ascii"))
+            self._states.append(state)
+
+    def sign(self, payload: str) -> list[str]:
+        body = _b64_bytes(payload.encode("utf-8"))
+        text = body.decode()
+        tokens = []
+        for state in self._states:
+            mac = state.copy()
+            mac.update(body)
+            tokens.append(f"{text}.{_b64(mac.digest())}")
+        return tokens
+
+
 def sign(key: bytes, purpose: str, payload: str) -> str:
     """A URL-safe token carrying ``payload``, valid only for ``purpose``."""
-    return sign_each(key, (purpose,), payload)[0]
-
-
-def sign_each(key: bytes, purposes: tuple[str, ...], payload: str) -> list[str]:
-    """One token per purpose for the same payload, encoded once (a send signs two links for
-    every recipient)."""
-    body = _b64(payload.encode("utf-8"))
-    mac_key = _mac_key(key)
-    return [f"{body}.{_b64(_mac(mac_key, purpose, body))}" for purpose in purposes]
+    return Signer(key, (purpose,)).sign(payload)[0]
 
 
 def verify(key: bytes, purpose: str, signed: str) -> str | None:
@@ -78,8 +100,9 @@ def verify(key: bytes, purpose: str, signed: str) -> str | None:
 
 
 def _mac(mac_key: bytes, purpose: str, body: str) -> bytes:
-    # Keyed BLAKE2b is a MAC in its own right (no HMAC construction needed) and one C call:
-    # about three times faster than HMAC-SHA256, which matters at two links per recipient.
+    # Keyed BLAKE2b is a MAC in its own right (no HMAC construction needed): about three
+    # times faster than HMAC-SHA256, which matters at two links per recipient. Signer
+    # computes the same digest in two steps.
     message = f"{purpose}:{body}".encode("ascii")
     return hashlib.blake2b(message, key=mac_key, digest_size=SIGNATURE_BYTES).digest()
 

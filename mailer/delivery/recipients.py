@@ -9,7 +9,7 @@ from typing import Any
 from mailer.audience.attributes import format_attribute
 from mailer.delivery.ledger import LedgerRecipient
 from mailer.delivery.transports.base import BatchContent, Outgoing
-from mailer.links import subscriber_urls
+from mailer.links import SubscriberLinks
 from mailer.render.tokens import ATTRIBUTE_PREFIX, NO_ATTRIBUTES, Recipient
 
 
@@ -18,10 +18,12 @@ class RecipientBuilder:
 
     def __init__(self, content: BatchContent, key: bytes) -> None:
         fields = content.html.fields | content.text.fields
-        self.base_url = content.newsletter.base_url
-        self.list_name = content.list_name
-        self.key = key
-        self.wants_preferences = "preferences_url" in fields
+        self.links = SubscriberLinks(
+            content.newsletter.base_url,
+            key,
+            content.list_name,
+            preferences="preferences_url" in fields,
+        )
         self.attribute_names = sorted(
             name[len(ATTRIBUTE_PREFIX) :] for name in fields if name.startswith(ATTRIBUTE_PREFIX)
         )
@@ -32,9 +34,7 @@ class RecipientBuilder:
 
     def recipient(self, email: str, name: str, attributes: Mapping[str, Any]) -> Recipient:
         # Always signed: the List-Unsubscribe header needs it even when the body has no link.
-        unsubscribe, manage = subscriber_urls(
-            self.base_url, self.key, email, self.list_name, preferences=self.wants_preferences
-        )
+        unsubscribe, manage = self.links.urls(email)
         values = (
             {name: format_attribute(attributes.get(name)) for name in self.attribute_names}
             if self.attribute_names

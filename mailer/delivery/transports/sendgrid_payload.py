@@ -18,6 +18,7 @@ import orjson
 
 from mailer.config import SendGridSettings
 from mailer.delivery.transports.base import BatchContent, Outgoing
+from mailer.delivery.transports.sendgrid_plain_json import PlainBatchWriter, Slot
 from mailer.render.eml import ONE_CLICK, list_id
 from mailer.render.tokens import TEXT_PART, Part, Recipient, header_safe, token
 
@@ -49,15 +50,23 @@ class PayloadBuilder:
         newsletter = content.newsletter
         self.campaign = str(content.campaign_id) if content.campaign_id is not None else "test"
         self.plain_links = _links_are_plain(newsletter.base_url)
-        readers: dict[str, Callable[[Recipient], str]] = {}
+        slots: dict[str, Slot] = {}
         for template in (content.text, content.html):
             for (part, name), read in template.readers().items():
                 if self.plain_links and name in LINK_FIELDS:
-                    readers[self._token(part, name)] = attrgetter(name)
+                    shared_token = self._token(part, name)
+                    slots[shared_token] = Slot(shared_token, part, name, attrgetter(name), True)
                 else:
-                    readers[token(part, name)] = read
-        self.readers = list(readers.items())
-        self.token_bytes = sum(len(name.encode()) for name in readers)
+                    slots[token(part, name)] = Slot(token(part, name), part, name, read, False)
+        self.readers: list[tuple[str, Callable[[Recipient], str]]] = [
+            (slot.token, slot.read) for slot in slots.values()
+        ]
+        self.token_bytes = sum(len(name.encode()) for name in slots)
+        self.plain_writer = (
+            PlainBatchWriter(list(slots.values()), SUBSCRIBER_ARG, MAX_SUBSTITUTION_BYTES)
+            if self.plain_links
+            else None
+        )
         shared: dict[str, Any] = {
             "from": {"email": newsletter.from_email, "name": header_safe(newsletter.sender_name)},
             "subject": header_safe(content.subject),
@@ -89,6 +98,8 @@ class PayloadBuilder:
         if settings.asm_group_id:
             shared["asm"] = {"group_id": settings.asm_group_id}
         self.shared = shared
+        # The request with its personalizations left out: '{' plus what follows them.
+        self.shared_tail = orjson.dumps(shared)[1:]
 
     def _token(self, part: Part, name: str) -> str:
         return token(TEXT_PART if self.plain_links and name in LINK_FIELDS else part, name)
@@ -125,6 +136,13 @@ class PayloadBuilder:
         """The JSON body, and the recipients left out of it with the reason."""
         if len(batch) > MAX_PERSONALIZATIONS:
             raise ValueError(f"{len(batch)} recipients: SendGrid takes at most 1,000 a request")
+        plain = self.plain_writer.personalizations(batch) if self.plain_writer else None
+        if plain is not None:
+            return b'{"personalizations":' + plain + b"," + self.shared_tail, {}
+        return self.general_body(batch)
+
+    def general_body(self, batch: Sequence[Outgoing]) -> tuple[bytes, dict[int, str]]:
+        """``body`` for any batch: a dict per recipient, checked one at a time."""
         personalizations = []
         left_out: dict[int, str] = {}
         seen: set[str] = set()
