@@ -13,6 +13,9 @@ import sqlalchemy as sa
 
 from mailer.audience.subscribers import unsubscribe
 from mailer.audience.suppressions import suppress
+from mailer.clock import utc_now
+from mailer.db.engine import write_transaction
+from mailer.delivery import ledger
 from mailer.delivery.campaigns import cancel_campaign, pause_campaign, show_campaign
 from mailer.delivery.dispatcher import Dispatcher, Tally
 from mailer.delivery.sending import campaign_content, plan_send, resume_campaign, start_campaign
@@ -23,11 +26,13 @@ from tests.sending import (
     API_KEY,
     configure,
     fill_list,
-    ledger,
     received,
     running_emulator,
     summary,
     use_emulator,
+)
+from tests.sending import (
+    ledger as ledger_statuses,
 )
 
 Cli = Callable[..., CliResult]
@@ -143,7 +148,7 @@ def test_a_refused_recipient_fails_alone_and_the_rest_go_out(
     once_each(emulator[1], [email for email in emails if email != "reader7@example.com"])
     shown = cli("subscribers", "show", "reader7@example.com", "--json")
     assert shown.code == 0
-    statuses = ledger(project_engine, int(str(campaign["id"])))
+    statuses = ledger_statuses(project_engine, int(str(campaign["id"])))
     assert Counter(statuses.values()) == {"sent": 19, "failed": 1}
 
 
@@ -226,6 +231,34 @@ def test_pause_takes_effect_before_the_next_batch_and_resume_finishes(
     resume_campaign(project_engine, campaign_id)
     assert dispatcher_for(db_project, project_engine, campaign_id).run() == "sent"
     once_each(emulator[1], emails)
+
+
+@pytest.mark.parametrize("submitted", [False, True])
+def test_a_dead_senders_claimed_batch_goes_back_but_its_submitted_batch_is_in_doubt(
+    db_project: Project, cli: Cli, project_engine: sa.Engine,
+    emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch, submitted: bool,
+) -> None:  # fmt: skip
+    setup(db_project, cli, emulator[1], monkeypatch, batch_size=3)
+    emails = fill_list(project_engine, 10)
+    campaign_id, _ = start(db_project, project_engine)
+    # What a sender killed at that point leaves behind: a batch claimed while the request
+    # before it was on the wire, and (or not yet) marked as about to go out itself.
+    with write_transaction(project_engine) as connection:
+        batch = ledger.read_batch(connection, campaign_id, 0, 3)
+        assert batch is not None
+        batch_id = ledger.claim_prepared(connection, campaign_id, batch, utc_now())
+        if submitted:
+            ledger.submit_batch(connection, batch_id)
+    assert show_campaign(project_engine, campaign_id).counts["in_flight"] == 3
+
+    assert dispatcher_for(db_project, project_engine, campaign_id).run() == "sent"
+    counts = show_campaign(project_engine, campaign_id).counts
+    if submitted:  # it may have gone out: never resent without a decision
+        assert (counts["in_doubt"], counts["sent"]) == (3, 7)
+        once_each(emulator[1], emails[3:])
+    else:  # it never went out: sent like the rest
+        assert (counts["in_doubt"], counts["sent"]) == (0, 10)
+        once_each(emulator[1], emails)
 
 
 def test_cancel_takes_effect_before_the_next_batch(

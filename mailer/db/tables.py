@@ -86,7 +86,7 @@ CAMPAIGN_STATUSES = (
     "draft", "scheduled", "sending", "paused", "sent", "cancelled", "failed", "missed",
 )  # fmt: skip
 DELIVERY_STATUSES = ("pending", "in_flight", "sent", "failed", "skipped", "in_doubt")
-BATCH_STATUSES = ("in_flight", "sent", "failed", "in_doubt")
+BATCH_STATUSES = ("claimed", "in_flight", "sent", "failed", "in_doubt")
 TRANSPORTS = ("sendgrid", "smtp", "outbox")
 
 

@@ -78,6 +78,8 @@ class _Ready:
     request: PreparedRequest | None
     """None when everyone in the batch is to be skipped."""
     batch_id: int = 0
+    claimed: bool = False
+    """Claimed: its rows are in_flight under ``batch_id`` (0 if all were skipped)."""
 
 
 class _Next(Enum):
@@ -147,45 +149,100 @@ class Dispatcher:
     def _send_all(self, list_id: int | None, wire: ThreadPoolExecutor) -> str:
         after = 0
         ready = self._ready(after)
-        while True:
-            if ready is None and after and self._pending_left():
-                after = 0  # rows given back behind the cursor: go round again
-                ready = self._ready(after)
-                continue
-            try:
-                with write_transaction(self.engine) as connection:
-                    status = ownership.beat(connection, self.campaign_id, self.me, self.clock())
-                    if status != "sending":
-                        return status or "sending"
-                    if self._stop_requested.is_set():
-                        return "sending"  # left for a resume or a worker to continue
-                    if ready is None:
-                        return self._finish(connection)
-                    wait = self._wait_for_rate(connection, len(ready.items))
-                    if not wait:
-                        ready = self._claim(connection, list_id, ready)
-            except ledger.LedgerMoved:
-                ready = self._ready(after)
-                continue
-            if wait:
-                self.sleep(wait)
-                continue
-            after = ready.rows.last_subscriber_id
-            self.tally.skipped += len(ready.rows.skipped)
-            current, ready = ready, None
-            batch_id = current.batch_id
-            if current.request is None:  # everyone in it was skipped
-                ready = self._ready(after)
-            else:
+        try:
+            while True:
+                if ready is None and after and self._pending_left():
+                    after = 0  # rows given back behind the cursor: go round again
+                    ready = self._ready(after)
+                    continue
+                try:
+                    with write_transaction(self.engine) as connection:
+                        status = ownership.beat(connection, self.campaign_id, self.me, self.clock())
+                        if status != "sending":
+                            return status or "sending"
+                        if self._stop_requested.is_set():
+                            return "sending"  # left for a resume or a worker to continue
+                        if ready is None:
+                            return self._finish(connection)
+                        wait = 0.0
+                        if ready.claimed:  # ahead of time: look for leavers since
+                            ready = self._recheck(connection, list_id, ready)
+                        else:
+                            wait = self._wait_for_rate(connection, len(ready.items))
+                            if not wait:
+                                ready = self._claim(connection, list_id, ready)
+                        if ready.batch_id:
+                            ledger.submit_batch(connection, ready.batch_id)
+                except ledger.LedgerMoved:
+                    ready = self._ready(after)
+                    continue
+                if wait:
+                    self.sleep(wait)
+                    continue
+                after = ready.rows.last_subscriber_id
+                self.tally.skipped += len(ready.rows.skipped)
+                current, ready = ready, None
+                if current.request is None:  # everyone in it was skipped
+                    ready = self._ready(after)
+                    continue
                 answer = wire.submit(self.transport.deliver, current.request)
                 try:
-                    ready = self._ready(after)  # while the request is on the wire
+                    # While the request is on the wire: the next batch read, built and claimed.
+                    ready = self._ready(after)
+                    if ready is not None:
+                        ready = self._claim_ahead(list_id, ready)
                 except BaseException as exc:
-                    self._abandon(batch_id, current.request, answer, exc)
+                    self._abandon(current.batch_id, current.request, answer, exc)
                     raise
-                if self._deliver(batch_id, current.request, answer) is _Next.STOP:
+                if self._deliver(current.batch_id, current.request, answer) is _Next.STOP:
                     return self._status()
-            self._report()
+                self._report()
+        finally:
+            if ready is not None and ready.claimed and ready.batch_id:
+                self._release(ready.batch_id)
+
+    def _claim_ahead(self, list_id: int | None, ready: _Ready) -> _Ready:
+        """Claim the next batch while a request is on the wire, so that it can go as soon as
+        that one is answered. Left unclaimed, for the loop to deal with, when the rate cap
+        asks for a wait or the rows changed since the read."""
+        try:
+            with write_transaction(self.engine) as connection:
+                if self._wait_for_rate(connection, len(ready.items)):
+                    return ready
+                return self._claim(connection, list_id, ready)
+        except ledger.LedgerMoved:
+            return ready
+
+    def _recheck(self, connection: sa.Connection, list_id: int | None, ready: _Ready) -> _Ready:
+        """A batch claimed ahead, just before its request: whoever left since the claim is
+        skipped after all, so leaving takes effect for every request made after it."""
+        suppressed = self._suppressions.refresh(connection)
+        rows = ledger.drop_leavers(
+            connection, self.campaign_id, list_id, ready.rows, suppressed, ready.batch_id
+        )
+        if rows is ready.rows:
+            return ready
+        leavers = {
+            key: reason for key, reason in rows.skipped.items() if key not in ready.rows.skipped
+        }
+        ledger.skip_leavers_of_claimed(
+            connection, self.campaign_id, ready.batch_id, leavers, len(rows.recipients),
+            self.clock(),
+        )  # fmt: skip
+        if not rows.recipients:
+            return _Ready(rows, [], None, claimed=True)
+        prepared = self._prepare(rows)
+        prepared.batch_id, prepared.claimed = ready.batch_id, True
+        return prepared
+
+    def _release(self, batch_id: int) -> None:
+        """Give a claimed batch that will not go out now back to pending. Best effort: if the
+        database is what failed, whoever takes the campaign over gives it back."""
+        try:
+            with write_transaction(self.engine) as connection:
+                ledger.release_claimed(connection, self.campaign_id, batch_id)
+        except sa.exc.SQLAlchemyError:
+            pass
 
     def _ready(self, after: int) -> _Ready | None:
         """The next batch read and prepared (nothing written); None when none is left."""
@@ -249,7 +306,9 @@ class Dispatcher:
                     f"campaign {self.campaign_id} is being sent by {holder}; "
                     "pause it there, or wait for that process to stop"
                 )
-            # Whatever is still in flight belonged to a sender that stopped mid-request.
+            # A stopped sender's claimed batch never went out; whatever else is still in
+            # flight belonged to a sender that stopped mid-request.
+            ledger.release_claimed(connection, self.campaign_id, None)
             self.tally.in_doubt += ledger.mark_in_doubt(
                 connection,
                 self.campaign_id,
@@ -271,10 +330,11 @@ class Dispatcher:
         """Claim the batch (in_flight, committed with the transaction) after a last check for
         leavers; returns it as claimed, prepared again if someone left since it was read."""
         suppressed = self._suppressions.refresh(connection)
-        rows = ledger.drop_leavers(connection, list_id, ready.rows, suppressed)
+        rows = ledger.drop_leavers(connection, self.campaign_id, list_id, ready.rows, suppressed)
         if rows is not ready.rows:
             ready = self._prepare(rows)
         ready.batch_id = ledger.claim_prepared(connection, self.campaign_id, rows, self.clock())
+        ready.claimed = True
         if ready.items and self.policy.max_per_second:
             rate_cap.charge(connection, self.policy.max_per_second, len(ready.items), self.clock())
         return ready

@@ -4,6 +4,11 @@ A row goes pending -> in_flight -> sent | failed, or to skipped (left the list, 
 in_doubt (its request may have reached the provider but the answer was lost). Rows are marked
 in_flight and committed before their request is made, and sent only after the transport
 confirmed them; nothing else moves a row to sent.
+
+A batch is claimed (its rows in_flight) while the request before it is on the wire, and goes
+in_flight itself, committed, just before its own request. A claimed batch never went out: a
+sender that stops (or dies) with one gives its rows back to pending; only the rows of an
+in_flight batch can be in doubt.
 """
 
 from __future__ import annotations
@@ -114,55 +119,90 @@ def read_batch(
 
 def drop_leavers(
     connection: sa.Connection,
+    campaign_id: int,
     list_id: int | None,
     batch: PreparedBatch,
     suppressed: Mapping[str, str],
+    batch_id: int | None = None,
 ) -> PreparedBatch:
     """The batch without whoever left the list or was suppressed since the snapshot (they
-    move to ``skipped``). Run in the claim's transaction, so it holds up to the request.
-    ``suppressed``: address keys suppressed since the snapshot (see RecentSuppressions).
-    Returns ``batch`` itself when nobody left."""
-    statuses: dict[int, str] = {}
-    if list_id is not None:
-        rows = connection.execute(
-            sa.select(memberships.c.subscriber_id, memberships.c.status).where(
-                memberships.c.list_id == list_id,
-                memberships.c.subscriber_id.between(
-                    batch.first_subscriber_id, batch.last_subscriber_id
-                ),
-            )
-        ).all()  # all at once: iterating the result would fetch row by row
-        statuses = {subscriber_id: status for subscriber_id, status in rows}
+    move to ``skipped``). Run in the transaction that claims the batch (its rows pending) and
+    again in the one that submits it (its rows in_flight under ``batch_id``), so it holds up
+    to the request. ``suppressed``: address keys suppressed since the snapshot (see
+    RecentSuppressions). Returns ``batch`` itself when nobody left."""
+    wanted = {recipient.subscriber_id for recipient in batch.recipients}
     skipped: dict[int, str] = {}
-    for recipient in batch.recipients:
-        reason = suppressed.get(recipient.email.lower()) if suppressed else None
-        status = statuses.get(recipient.subscriber_id)
-        if reason is not None:
-            skipped[recipient.subscriber_id] = f"suppressed ({reason})"
-        elif status != "confirmed":
-            skipped[recipient.subscriber_id] = (
-                f"{status or 'no longer on the list'} before this batch"
+    if list_id is not None:
+        # The database finds the leavers (usually none) among the batch's rows: no row of a
+        # thousand crosses into Python to be looked at.
+        membership = sa.and_(
+            memberships.c.list_id == list_id,
+            memberships.c.subscriber_id == deliveries.c.subscriber_id,
+        )
+        rows_now = (
+            deliveries.c.status == "pending"
+            if batch_id is None
+            else deliveries.c.batch_id == batch_id
+        )
+        found = connection.execute(
+            sa.select(deliveries.c.subscriber_id, memberships.c.status)
+            .select_from(deliveries.outerjoin(memberships, membership))
+            .where(
+                _in_range(campaign_id, batch.first_subscriber_id, batch.last_subscriber_id),
+                rows_now,
+                sa.or_(memberships.c.status.is_(None), memberships.c.status != "confirmed"),
             )
+        ).all()
+        skipped = {
+            int(subscriber_id): f"{status or 'no longer on the list'} before this batch"
+            for subscriber_id, status in found
+            if subscriber_id in wanted
+        }
+    if suppressed:
+        for recipient in batch.recipients:
+            reason = suppressed.get(recipient.email.lower())
+            if reason is not None:
+                skipped[recipient.subscriber_id] = f"suppressed ({reason})"
     if not skipped:
         return batch
     return PreparedBatch(
         [recipient for recipient in batch.recipients if recipient.subscriber_id not in skipped],
-        skipped,
+        {**batch.skipped, **skipped},
         batch.first_subscriber_id,
         batch.last_subscriber_id,
     )
 
 
+def skip_leavers_of_claimed(
+    connection: sa.Connection,
+    campaign_id: int,
+    batch_id: int,
+    leavers: Mapping[int, str],
+    remaining: int,
+    now: datetime,
+) -> None:
+    """Some of a claimed batch left before its request: they are skipped, the batch shrinks
+    (and goes, when nobody is left in it)."""
+    _set_errors(connection, campaign_id, "skipped", leavers, now)
+    if remaining:
+        connection.execute(
+            sa.update(batches).where(batches.c.id == batch_id).values(size=remaining)
+        )
+    else:
+        connection.execute(sa.delete(batches).where(batches.c.id == batch_id))
+
+
 def claim_prepared(
     connection: sa.Connection, campaign_id: int, prepared: PreparedBatch, now: datetime
 ) -> int:
-    """Skip the batch's leavers and mark its recipients in_flight under a new batch (to be
-    committed before the request); returns the batch id (0 when everyone was skipped).
-    Raises LedgerMoved, rolling the transaction back, if the rows changed since the read."""
+    """Skip the batch's leavers and mark its recipients in_flight under a new, claimed batch
+    (``submit_batch`` comes before its request); returns the batch id (0 when everyone was
+    skipped). Raises LedgerMoved, rolling the transaction back, if the rows changed since
+    the read."""
     _set_errors(connection, campaign_id, "skipped", prepared.skipped, now)
     if not prepared.recipients:
         return 0
-    batch_id = _new_batch(connection, campaign_id, len(prepared.recipients), now)
+    batch_id = _new_batch(connection, campaign_id, len(prepared.recipients), now, "claimed")
     marked = connection.execute(
         sa.update(deliveries)
         .where(
@@ -176,11 +216,45 @@ def claim_prepared(
     return batch_id
 
 
-def _new_batch(connection: sa.Connection, campaign_id: int, size: int, now: datetime) -> int:
+def submit_batch(connection: sa.Connection, batch_id: int) -> None:
+    """The claimed batch's request is about to be made: from now on it may have gone out."""
+    connection.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id, batches.c.status == "claimed")
+        .values(status="in_flight")
+    )
+
+
+def release_claimed(connection: sa.Connection, campaign_id: int, batch_id: int | None) -> int:
+    """Give the rows of a claimed batch (with None: every claimed batch of the campaign, a
+    stopped sender's) back to pending and forget the batch: its request was never made.
+    Returns how many rows went back."""
+    claimed = sa.and_(batches.c.campaign_id == campaign_id, batches.c.status == "claimed")
+    if batch_id is not None:
+        claimed = sa.and_(claimed, batches.c.id == batch_id)
+    ids = [
+        int(found) for found in connection.execute(sa.select(batches.c.id).where(claimed)).scalars()
+    ]
+    if not ids:
+        return 0
     result = connection.execute(
-        sa.insert(batches).values(
-            campaign_id=campaign_id, status="in_flight", size=size, created_at=now
+        sa.update(deliveries)
+        .where(
+            deliveries.c.campaign_id == campaign_id,
+            deliveries.c.batch_id.in_(ids),
+            deliveries.c.status == "in_flight",
         )
+        .values(status="pending", batch_id=None)
+    )
+    connection.execute(sa.delete(batches).where(batches.c.id.in_(ids)))
+    return int(result.rowcount)
+
+
+def _new_batch(
+    connection: sa.Connection, campaign_id: int, size: int, now: datetime, status: str
+) -> int:
+    result = connection.execute(
+        sa.insert(batches).values(campaign_id=campaign_id, status=status, size=size, created_at=now)
     )
     key = result.inserted_primary_key
     assert key is not None
@@ -204,7 +278,7 @@ def split_batch(
     )
     new_ids = []
     for part in halves:
-        part_id = _new_batch(connection, campaign_id, len(part), now)
+        part_id = _new_batch(connection, campaign_id, len(part), now, "in_flight")
         connection.execute(
             sa.update(deliveries)
             .where(
