@@ -22,14 +22,21 @@ from mailer.signing import load_secret_key
 
 
 def run_campaign(
-    context: AppContext, campaign_id: int, transport: Transport, *, as_json: bool
+    context: AppContext,
+    campaign_id: int,
+    transport: Transport,
+    *,
+    as_json: bool,
+    total: int | None = None,
 ) -> int:
-    """Send what is pending; prints the summary; returns the exit code (0 when sent)."""
+    """Send what is pending (``total`` rows, counted here when not given); prints the
+    summary; returns the exit code (0 when sent)."""
     settings = context.settings
     engine = context.engine
     content = campaign_content(engine, settings, campaign_id)
     key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
-    total = show_campaign(engine, campaign_id).counts.get("pending", 0)
+    if total is None:
+        total = show_campaign(engine, campaign_id).counts.get("pending", 0)
     started = time.monotonic()
     with Progress(
         TextColumn(f"campaign {campaign_id}"),

@@ -209,7 +209,8 @@ class Dispatcher:
             with write_transaction(self.engine) as connection:
                 if self._wait_for_rate(connection, len(ready.items)):
                     return ready
-                return self._claim(connection, list_id, ready)
+                # Leavers are looked for once, just before the request (see _recheck).
+                return self._claim(connection, list_id, ready, check_leavers=False)
         except ledger.LedgerMoved:
             return ready
 
@@ -326,13 +327,23 @@ class Dispatcher:
             return 0.0  # no cap, or nobody to send to in this batch: no reason to wait
         return rate_cap.wait_needed(connection, self.policy.max_per_second, self.clock())
 
-    def _claim(self, connection: sa.Connection, list_id: int | None, ready: _Ready) -> _Ready:
-        """Claim the batch (in_flight, committed with the transaction) after a last check for
-        leavers; returns it as claimed, prepared again if someone left since it was read."""
-        suppressed = self._suppressions.refresh(connection)
-        rows = ledger.drop_leavers(connection, self.campaign_id, list_id, ready.rows, suppressed)
-        if rows is not ready.rows:
-            ready = self._prepare(rows)
+    def _claim(
+        self,
+        connection: sa.Connection,
+        list_id: int | None,
+        ready: _Ready,
+        *,
+        check_leavers: bool = True,
+    ) -> _Ready:
+        """Claim the batch (in_flight, committed with the transaction), after a check for
+        leavers unless one comes just before its request anyway; returns it as claimed,
+        prepared again if someone left since it was read."""
+        rows = ready.rows
+        if check_leavers:
+            suppressed = self._suppressions.refresh(connection)
+            rows = ledger.drop_leavers(connection, self.campaign_id, list_id, rows, suppressed)
+            if rows is not ready.rows:
+                ready = self._prepare(rows)
         ready.batch_id = ledger.claim_prepared(connection, self.campaign_id, rows, self.clock())
         ready.claimed = True
         if ready.items and self.policy.max_per_second:
