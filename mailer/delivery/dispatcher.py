@@ -2,6 +2,8 @@
 answer, and decides what each kind of failure means.
 
 - Rows are marked in_flight (committed) before a request, sent or failed after its answer.
+  The next batch is read, built and claimed while a request is on the wire (batch_pipeline),
+  and checked for leavers just before its own request; one request at a time is on the wire.
 - 429: wait as the provider says, then try again (not counted as a failed try).
 - 5xx and connection failures: exponential backoff with jitter, bounded tries; then the batch
   goes back to pending and the campaign pauses with the reason.
@@ -10,7 +12,8 @@ answer, and decides what each kind of failure means.
   alone; only they fail, with the provider's message. A 400 about the content pauses.
 - Answer lost after the request went out: the batch is in_doubt, never resent silently.
 - A sender that died (kill -9) leaves its in-flight batch behind; whoever takes the campaign
-  over marks it in_doubt before sending anything else.
+  over marks it in_doubt before sending anything else (and gives back the batch it had
+  claimed but not sent).
 - Pause and cancel take effect before the next batch.
 """
 
@@ -31,7 +34,8 @@ from mailer.clock import Clock, utc_now
 from mailer.config import DeliverySettings
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
-from mailer.delivery import campaign_audience, ledger, ownership, rate_cap
+from mailer.delivery import ledger, ownership
+from mailer.delivery.batch_pipeline import BatchPipeline
 from mailer.delivery.campaigns import move_campaign
 from mailer.delivery.recipients import RecipientBuilder
 from mailer.delivery.transports.base import (
@@ -68,20 +72,6 @@ class Tally:
 ProgressHandler = Callable[[Tally], None]
 
 
-@dataclass
-class _Ready:
-    """A batch read from the ledger and prepared for the transport; ``batch_id`` is set
-    when it is claimed."""
-
-    rows: ledger.PreparedBatch
-    items: list[Outgoing]
-    request: PreparedRequest | None
-    """None when everyone in the batch is to be skipped."""
-    batch_id: int = 0
-    claimed: bool = False
-    """Claimed: its rows are in_flight under ``batch_id`` (0 if all were skipped)."""
-
-
 class _Next(Enum):
     CONTINUE = "continue"
     STOP = "stop"
@@ -106,7 +96,6 @@ class Dispatcher:
         self.transport = transport
         self.content = content
         self.campaign_id: int = content.campaign_id
-        self.builder = RecipientBuilder(content, link_key)
         self.policy = policy
         self.clock = clock
         self.sleep = sleep
@@ -114,11 +103,14 @@ class Dispatcher:
         self.me = ownership.this_process()
         self.tally = Tally()
         self._stop_requested = threading.Event()
-        self._suppressions = campaign_audience.RecentSuppressions(clock())
-        self.batch_size = transport.max_batch
+        batch_size = transport.max_batch
         if policy.max_per_second:
             # About a second's worth per batch keeps a capped send smooth, not bursty.
-            self.batch_size = max(1, min(self.batch_size, int(policy.max_per_second)))
+            batch_size = max(1, min(batch_size, int(policy.max_per_second)))
+        self.batches = BatchPipeline(
+            engine, transport, content, RecipientBuilder(content, link_key), batch_size,
+            policy.max_per_second, clock,
+        )  # fmt: skip
 
     def stop(self) -> None:
         """Ask the run to stop before its next batch (from a signal handler or another
@@ -129,7 +121,7 @@ class Dispatcher:
 
     def run(self) -> str:
         """Send every pending row; returns the campaign's state when this run stops."""
-        list_id = self._take_over()
+        self._take_over()
         # One thread delivers while this one records the last answer and prepares the next
         # batch; a single thread keeps at most one request on the wire.
         wire = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailer-deliver")
@@ -139,21 +131,21 @@ class Dispatcher:
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         try:
-            return self._send_all(list_id, wire)
+            return self._send_all(wire)
         finally:
             sys.setswitchinterval(switch_interval)
             wire.shutdown(wait=True)
             with write_transaction(self.engine) as connection:
                 ownership.release(connection, self.campaign_id, self.me)
 
-    def _send_all(self, list_id: int | None, wire: ThreadPoolExecutor) -> str:
+    def _send_all(self, wire: ThreadPoolExecutor) -> str:
         after = 0
-        ready = self._ready(after)
+        ready = self.batches.read(after)
         try:
             while True:
-                if ready is None and after and self._pending_left():
+                if ready is None and after and self.batches.pending_left():
                     after = 0  # rows given back behind the cursor: go round again
-                    ready = self._ready(after)
+                    ready = self.batches.read(after)
                     continue
                 try:
                     with write_transaction(self.engine) as connection:
@@ -166,15 +158,15 @@ class Dispatcher:
                             return self._finish(connection)
                         wait = 0.0
                         if ready.claimed:  # ahead of time: look for leavers since
-                            ready = self._recheck(connection, list_id, ready)
+                            ready = self.batches.recheck(connection, ready)
                         else:
-                            wait = self._wait_for_rate(connection, len(ready.items))
+                            wait = self.batches.wait_for_rate(connection, len(ready.items))
                             if not wait:
-                                ready = self._claim(connection, list_id, ready)
+                                ready = self.batches.claim(connection, ready)
                         if ready.batch_id:
                             ledger.submit_batch(connection, ready.batch_id)
                 except ledger.LedgerMoved:
-                    ready = self._ready(after)
+                    ready = self.batches.read(after)
                     continue
                 if wait:
                     self.sleep(wait)
@@ -183,14 +175,14 @@ class Dispatcher:
                 self.tally.skipped += len(ready.rows.skipped)
                 current, ready = ready, None
                 if current.request is None:  # everyone in it was skipped
-                    ready = self._ready(after)
+                    ready = self.batches.read(after)
                     continue
                 answer = wire.submit(self.transport.deliver, current.request)
                 try:
                     # While the request is on the wire: the next batch read, built and claimed.
-                    ready = self._ready(after)
+                    ready = self.batches.read(after)
                     if ready is not None:
-                        ready = self._claim_ahead(list_id, ready)
+                        ready = self.batches.claim_ahead(ready)
                 except BaseException as exc:
                     self._abandon(current.batch_id, current.request, answer, exc)
                     raise
@@ -199,69 +191,7 @@ class Dispatcher:
                 self._report()
         finally:
             if ready is not None and ready.claimed and ready.batch_id:
-                self._release(ready.batch_id)
-
-    def _claim_ahead(self, list_id: int | None, ready: _Ready) -> _Ready:
-        """Claim the next batch while a request is on the wire, so that it can go as soon as
-        that one is answered. Left unclaimed, for the loop to deal with, when the rate cap
-        asks for a wait or the rows changed since the read."""
-        try:
-            with write_transaction(self.engine) as connection:
-                if self._wait_for_rate(connection, len(ready.items)):
-                    return ready
-                # Leavers are looked for once, just before the request (see _recheck).
-                return self._claim(connection, list_id, ready, check_leavers=False)
-        except ledger.LedgerMoved:
-            return ready
-
-    def _recheck(self, connection: sa.Connection, list_id: int | None, ready: _Ready) -> _Ready:
-        """A batch claimed ahead, just before its request: whoever left since the claim is
-        skipped after all, so leaving takes effect for every request made after it."""
-        suppressed = self._suppressions.refresh(connection)
-        rows = ledger.drop_leavers(
-            connection, self.campaign_id, list_id, ready.rows, suppressed, ready.batch_id
-        )
-        if rows is ready.rows:
-            return ready
-        leavers = {
-            key: reason for key, reason in rows.skipped.items() if key not in ready.rows.skipped
-        }
-        ledger.skip_leavers_of_claimed(
-            connection, self.campaign_id, ready.batch_id, leavers, len(rows.recipients),
-            self.clock(),
-        )  # fmt: skip
-        if not rows.recipients:
-            return _Ready(rows, [], None, claimed=True)
-        prepared = self._prepare(rows)
-        prepared.batch_id, prepared.claimed = ready.batch_id, True
-        return prepared
-
-    def _release(self, batch_id: int) -> None:
-        """Give a claimed batch that will not go out now back to pending. Best effort: if the
-        database is what failed, whoever takes the campaign over gives it back."""
-        try:
-            with write_transaction(self.engine) as connection:
-                ledger.release_claimed(connection, self.campaign_id, batch_id)
-        except sa.exc.SQLAlchemyError:
-            pass
-
-    def _ready(self, after: int) -> _Ready | None:
-        """The next batch read and prepared (nothing written); None when none is left."""
-        with self.engine.connect() as connection:
-            rows = ledger.read_batch(
-                connection, self.campaign_id, after, self.batch_size,
-                attributes=self.builder.wants_attributes,
-            )  # fmt: skip
-        return None if rows is None else self._prepare(rows)
-
-    def _prepare(self, rows: ledger.PreparedBatch) -> _Ready:
-        items = self.builder.outgoing(rows.recipients)
-        request = self.transport.prepare(self.content, items) if items else None
-        return _Ready(rows, items, request)
-
-    def _pending_left(self) -> bool:
-        with self.engine.connect() as connection:
-            return ledger.pending_left(connection, self.campaign_id)
+                self.batches.release(ready.batch_id)
 
     def _abandon(
         self,
@@ -286,7 +216,7 @@ class Dispatcher:
             )
             self._pause(connection, reason)
 
-    def _take_over(self) -> int | None:
+    def _take_over(self) -> None:
         with write_transaction(self.engine) as connection:
             row = connection.execute(
                 sa.select(campaigns.c.status, campaigns.c.list_id, campaigns.c.started_at).where(
@@ -317,38 +247,10 @@ class Dispatcher:
                 "the sending process stopped while this batch was in flight",
                 self.clock(),
             )
-            self._suppressions = campaign_audience.RecentSuppressions(
-                row.started_at or self.clock()
+            self.batches.start(
+                int(row.list_id) if row.list_id is not None else None,
+                row.started_at or self.clock(),
             )
-            return int(row.list_id) if row.list_id is not None else None
-
-    def _wait_for_rate(self, connection: sa.Connection, recipients: int) -> float:
-        if not self.policy.max_per_second or not recipients:
-            return 0.0  # no cap, or nobody to send to in this batch: no reason to wait
-        return rate_cap.wait_needed(connection, self.policy.max_per_second, self.clock())
-
-    def _claim(
-        self,
-        connection: sa.Connection,
-        list_id: int | None,
-        ready: _Ready,
-        *,
-        check_leavers: bool = True,
-    ) -> _Ready:
-        """Claim the batch (in_flight, committed with the transaction), after a check for
-        leavers unless one comes just before its request anyway; returns it as claimed,
-        prepared again if someone left since it was read."""
-        rows = ready.rows
-        if check_leavers:
-            suppressed = self._suppressions.refresh(connection)
-            rows = ledger.drop_leavers(connection, self.campaign_id, list_id, rows, suppressed)
-            if rows is not ready.rows:
-                ready = self._prepare(rows)
-        ready.batch_id = ledger.claim_prepared(connection, self.campaign_id, rows, self.clock())
-        ready.claimed = True
-        if ready.items and self.policy.max_per_second:
-            rate_cap.charge(connection, self.policy.max_per_second, len(ready.items), self.clock())
-        return ready
 
     def _finish(self, connection: sa.Connection) -> str:
         now = self.clock()
