@@ -1,0 +1,1 @@
+"""Scheduled sends: when they go out, and the worker that fires them."""

@@ -1,0 +1,109 @@
+"""When a scheduled send goes out: the ``--at`` text an editor types, read in a time zone.
+
+Accepted: ``2026-11-23T09:00`` and ``2026-11-23 09:00`` (seconds optional; a trailing ``Z`` or
+``+08:00`` names the offset itself), ``today 18:00``, ``tomorrow 09:00``, and ``+2h``, ``+90m``,
+``+1d``, ``+1w`` or sums of them (``+1h30m``). A wall-clock time the zone skips (the spring DST
+gap) or passes twice (the autumn overlap) is refused with the two readings or the nearest valid
+times, as is any time not in the future. The result is in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from mailer.errors import MailerError
+
+RELATIVE = re.compile(r"\+\s*((?:\d+\s*[wdhm]\s*)+)", re.IGNORECASE)
+RELATIVE_PART = re.compile(r"(\d+)\s*([wdhm])", re.IGNORECASE)
+UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+DAY_WORD = re.compile(r"(today|tomorrow)\s+(\d{1,2}):(\d{2})", re.IGNORECASE)
+ABSOLUTE = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2}(?::\d{2})?)\s*(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE
+)
+FORMS = "2026-11-23T09:00, '2026-11-23 09:00', 'tomorrow 09:00' or +2h"
+
+
+class WhenError(MailerError):
+    pass
+
+
+def _shown(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({moment.astimezone(UTC):%Y-%m-%dT%H:%MZ})"
+
+
+def local_time(day: date, clock: time, zone: ZoneInfo, said: str) -> datetime:
+    """The one instant ``day clock`` names in ``zone``; refuses a wall-clock time the zone
+    skips or passes twice."""
+    naive = datetime.combine(day, clock)
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    # A skipped time does not survive the round trip through UTC; a doubled one has two
+    # offsets, one per fold.
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        before = (first - timedelta(hours=1)).astimezone(UTC)
+        after = first.astimezone(UTC)
+        raise WhenError(
+            f"--at {said!r}: {naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks "
+            f"jump forward that night); pick a time outside the gap, e.g. "
+            f"{before.astimezone(zone):%Y-%m-%d %H:%M} or {after.astimezone(zone):%Y-%m-%d %H:%M}"
+        )
+    if first.utcoffset() != second.utcoffset():
+        raise WhenError(
+            f"--at {said!r}: {naive:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go "
+            f"back that night); say which with an offset: "
+            f"{first.isoformat(timespec='minutes')} or {second.isoformat(timespec='minutes')}"
+        )
+    return first.astimezone(UTC)
+
+
+def _clock(hours: int, minutes: int, said: str) -> time:
+    if hours > 23 or minutes > 59:
+        raise WhenError(f"--at {said!r}: {hours:02d}:{minutes:02d} is not a time of day")
+    return time(hours, minutes)
+
+
+def _absolute(found: re.Match[str], zone: ZoneInfo, said: str) -> datetime:
+    day_text, clock_text, offset = found.groups()
+    try:
+        day = date.fromisoformat(day_text)
+        parts = [int(part) for part in clock_text.split(":")]
+        clock = _clock(parts[0], parts[1], said).replace(second=parts[2] if len(parts) > 2 else 0)
+    except ValueError as exc:
+        raise WhenError(f"--at {said!r}: {exc}") from None
+    if offset is None:
+        return local_time(day, clock, zone, said)
+    try:
+        stamp = datetime.fromisoformat(f"{day_text}T{clock:%H:%M:%S}{offset.upper()}")
+    except ValueError as exc:
+        raise WhenError(f"--at {said!r}: {exc}") from None
+    return stamp.astimezone(UTC)
+
+
+def parse_when(text: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """The UTC instant ``text`` names, read in ``zone``, which must be after ``now``."""
+    said = text.strip()
+    if relative := RELATIVE.fullmatch(said):
+        delta = timedelta()
+        for amount, unit in RELATIVE_PART.findall(relative.group(1)):
+            delta += timedelta(**{UNITS[unit.lower()]: int(amount)})
+        if not delta:
+            raise WhenError(f"--at {said!r}: that is now; say how far ahead, e.g. +2h")
+        return now.astimezone(UTC) + delta
+    if day_word := DAY_WORD.fullmatch(said):
+        word, hours, minutes = day_word.groups()
+        today = now.astimezone(zone).date()
+        day = today + timedelta(days=1 if word.lower() == "tomorrow" else 0)
+        moment = local_time(day, _clock(int(hours), int(minutes), said), zone, said)
+    elif absolute := ABSOLUTE.fullmatch(said):
+        moment = _absolute(absolute, zone, said)
+    else:
+        raise WhenError(f"--at {said!r}: not a time this understands; write it as {FORMS}")
+    if moment <= now:
+        raise WhenError(
+            f"--at {said!r}: {_shown(moment, zone)} is in the past (it is now "
+            f"{_shown(now.astimezone(UTC), zone)}); give a later time"
+        )
+    return moment
