@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,13 +66,7 @@ class NewsletterSettings(Section):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not an IANA time zone such as 'Asia/Shanghai'"
-            ) from None
-        return value
+        return _check_zone(value)
 
     @field_validator("base_url")
     @classmethod
@@ -147,6 +142,97 @@ class DeliverySettings(Section):
     )
 
 
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as 'Asia/Shanghai'") from None
+    return value
+
+
+DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def duration_seconds(text: str) -> float:
+    """``1h``, ``90m``, ``1h30m``, ``2d``, ``45s`` or a plain number of seconds."""
+    said = text.strip()
+    if said.replace(".", "", 1).isdigit():
+        return float(said)
+    found = DURATION.fullmatch(said)
+    if not said or found is None:
+        raise ValueError(f"{text!r} is not a duration such as '1h', '30m' or '1h30m'")
+    days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+def check_cron(value: str) -> str:
+    """A five-field crontab line (minute hour day month weekday), as APScheduler reads it."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is not a cron expression (minute hour day month weekday, "
+            f"e.g. '0 9 * * MON'): {exc}"
+        ) from None
+    return value
+
+
+class RecurringSchedule(Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,100}$", description="Name of the schedule.")
+    cron: str = Field(description="minute hour day month weekday, e.g. '0 9 * * MON'.")
+    timezone: str = Field("", description="IANA zone of the cron times; newsletter's if empty.")
+    list: str = Field(min_length=1, description="Mailing list each tick sends to.")
+    issues: Literal["next-ready"] = Field(
+        "next-ready", description="Which issue a tick sends: the oldest ready one not yet sent."
+    )
+    segment: str = Field("", description="Only members matching this segment; all if empty.")
+    transport: Literal["", "sendgrid", "smtp", "outbox"] = Field(
+        "", description="Transport; the default transport if empty."
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _check_zone(value) if value else value
+
+
+class ScheduleSettings(Section):
+    misfire_grace: str = Field(
+        "1h",
+        description="How late a scheduled send may still go out after the worker was down; "
+        "later than that it is marked missed.",
+    )
+    recurring: list[RecurringSchedule] = Field(
+        default_factory=list, description="Recurring sends ([[schedule.recurring]] tables)."
+    )
+
+    @field_validator("misfire_grace")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+    @field_validator("recurring")
+    @classmethod
+    def _unique_names(cls, value: list[RecurringSchedule]) -> list[RecurringSchedule]:
+        names = [schedule.name for schedule in value]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"schedule names must be unique; twice: {', '.join(twice)}")
+        return value
+
+    @property
+    def misfire_grace_seconds(self) -> float:
+        return duration_seconds(self.misfire_grace)
+
+
 class WebSettings(Section):
     secret_key_env: str = Field(
         "MAILER_SECRET_KEY",
@@ -161,6 +247,7 @@ class Settings(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     transport: TransportSettings = Field(default_factory=TransportSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     source: Path | None = Field(None, exclude=True, description="The file these came from.")
 

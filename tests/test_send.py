@@ -67,7 +67,7 @@ def test_batches_of_at_most_1000_reach_everyone_once(
     campaign = send_json(sendgrid)
     assert campaign["status"] == "sent"
     assert campaign["counts"] == {
-        "total": count, "pending": 0, "in_flight": 0, "sent": count,
+        "total": count, "waiting": 0, "pending": 0, "in_flight": 0, "sent": count,
         "failed": 0, "skipped": 0, "in_doubt": 0,
     }  # fmt: skip
     got = received(emulator[1])

@@ -21,6 +21,7 @@ from mailer.cli import (
     lists,
     preview,
     render,
+    schedules,
     send,
     subscribers,
     worker,
@@ -57,8 +58,8 @@ def root(
 
 
 for module in (
-    render, preview, check, issues, database, lists, subscribers, send, campaigns, emulate,
-    worker,
+    render, preview, check, issues, database, lists, subscribers, send, campaigns, schedules,
+    emulate, worker,
 ):  # fmt: skip
     module.register(app)
 

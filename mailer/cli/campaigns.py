@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mailer.cli.context import app_context, out_console, print_json
+from mailer.cli.context import AppContext, app_context, out_console, print_json
 from mailer.delivery.campaigns import (
     Campaign,
     all_campaigns,
@@ -22,9 +22,24 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 IdArgument = Annotated[int, typer.Argument(help="Campaign id (see `mailer campaigns`).")]
 
 
+def _when(campaign: Campaign) -> tuple[str, str]:
+    """The moment that matters for a campaign (when it goes out, else when it started or was
+    made), in its own zone and in UTC."""
+    from mailer.scheduling.one_off import local_and_utc
+
+    moment = (
+        campaign.scheduled_at
+        if campaign.status in ("scheduled", "missed")
+        else campaign.started_at or campaign.created_at
+    )
+    if moment is None:
+        return "", ""
+    return local_and_utc(moment, campaign.zone)
+
+
 @campaigns_app.callback(invoke_without_command=True)
 def campaigns_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Every campaign, newest first."""
+    """Every campaign: upcoming sends first (soonest first), then the rest, newest first."""
     if ctx.invoked_subcommand is not None:
         return
     found = all_campaigns(app_context(ctx).engine)
@@ -34,17 +49,24 @@ def campaigns_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if not found:
         out_console().print("No campaigns yet: `mailer send ISSUE --list NAME` starts one.")
         return
-    table = Table("id", "status", "issue", "list", "transport", "created (UTC)", "sent", "total")
+    table = Table("id", "status", "issue", "list", "when (local)", "when (UTC)", "sent/total")
+    for column in table.columns[4:6]:
+        column.no_wrap = True
     for campaign in found:
+        local, utc = _when(campaign)
+        status = campaign.status
+        if campaign.local_time:
+            status += f" ({campaign.local_time} their time)"
         table.add_row(
-            str(campaign.id), campaign.status, f"#{campaign.issue_number}", campaign.list_name,
-            campaign.transport, iso(campaign.created_at) or "", str(campaign.counts["sent"]),
-            str(campaign.counts["total"]),
+            str(campaign.id), status, f"#{campaign.issue_number}", campaign.list_name,
+            local, utc, f"{campaign.counts['sent']}/{campaign.counts['total']}",
         )  # fmt: skip
     out_console().print(table)
 
 
 def _print(campaign: Campaign) -> None:
+    from mailer.scheduling.one_off import shown
+
     console = out_console()
     console.print(f"Campaign {campaign.id}: {campaign.status}", markup=False)
     rows = [
@@ -55,10 +77,14 @@ def _print(campaign: Campaign) -> None:
             campaign.list_name + (f" (segment {campaign.segment})" if campaign.segment else ""),
         ),
         ("transport", campaign.transport),
+        ("schedule", campaign.schedule_name),
         ("created", iso(campaign.created_at)),
-        ("scheduled", iso(campaign.scheduled_at)),
+        ("scheduled", campaign.scheduled_at and shown(campaign.scheduled_at, campaign.zone)),
+        ("delivery", campaign.local_time and f"{campaign.local_time} in each subscriber's zone"),
         ("started", iso(campaign.started_at)),
+        ("next wave", campaign.waiting_until and shown(campaign.waiting_until, campaign.zone)),
         ("finished", iso(campaign.finished_at)),
+        ("content", _content(campaign)),
     ]
     for label, value in rows:
         if value:
@@ -67,6 +93,17 @@ def _print(campaign: Campaign) -> None:
     console.print(f"  {'counts:':11}{counts}", markup=False)
     if campaign.message:
         console.print(f"  {'message:':11}{campaign.message}", markup=False, highlight=False)
+
+
+def _content(campaign: Campaign) -> str:
+    if campaign.started_at is not None:
+        return "as stored when it started (what went out)"
+    if campaign.status in ("scheduled", "paused"):
+        return (
+            f"{campaign.issue_file} as it is when it starts (when scheduled, its subject "
+            f"was \u201c{campaign.subject}\u201d)"
+        )
+    return "none: it never started"
 
 
 @campaigns_app.command("show")
@@ -105,10 +142,64 @@ def resume_command(
     from mailer.delivery.transports.factory import make_transport
 
     context = app_context(ctx)
-    name = show_campaign(context.engine, campaign_id).transport
-    transport = make_transport(name, context.settings)
-    resume_campaign(context.engine, campaign_id)
+    campaign = show_campaign(context.engine, campaign_id)
+    transport = make_transport(campaign.transport, context.settings)
+    if campaign.status == "paused" and campaign.started_at is None:
+        _start_paused(context, campaign)
+    else:
+        resume_campaign(context.engine, campaign_id)
+    if campaign.local_time:
+        transport.close()
+        out_console().print(
+            f"Campaign {campaign_id} is sending at {campaign.local_time} in each subscriber's "
+            "zone; `mailer worker` sends each wave when it is due."
+        )
+        return
     raise typer.Exit(run_campaign(context, campaign_id, transport, as_json=as_json))
+
+
+def _start_paused(context: AppContext, campaign: Campaign) -> None:
+    """A scheduled campaign that could not start at its time (the issue had errors, the list
+    was empty): render and start it now."""
+    from mailer.errors import MailerError
+    from mailer.scheduling.one_off import begin_sending
+
+    start = begin_sending(
+        context.engine, context.settings, context.renderer, campaign.id,
+        owner=None, from_state="paused",
+    )  # fmt: skip
+    if start.outcome != "started":
+        raise MailerError(start.message)
+
+
+@campaigns_app.command("reschedule")
+def reschedule_command(
+    ctx: typer.Context,
+    campaign_id: IdArgument,
+    at: Annotated[
+        str, typer.Option("--at", help="New time: 2026-11-23T09:00, 'tomorrow 09:00', +2h...")
+    ],
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", help="Zone of --at (default: the campaign's, else the newsletter's)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move a scheduled (or missed) campaign to another time."""
+    from mailer.clock import utc_now
+    from mailer.scheduling.one_off import reschedule_campaign, shown
+    from mailer.scheduling.when import parse_when, zone_named
+
+    context = app_context(ctx)
+    current = show_campaign(context.engine, campaign_id)
+    zone_name = tz or current.zone or context.settings.newsletter.timezone
+    zone = zone_named(zone_name, "--tz" if tz else "the campaign's zone")
+    when = parse_when(at, zone, utc_now())
+    campaign = reschedule_campaign(context.engine, campaign_id, when, zone_name)
+    if as_json:
+        print_json(campaign.as_json())
+    else:
+        out_console().print(f"Campaign {campaign_id} is scheduled for {shown(when, zone_name)}.")
 
 
 @campaigns_app.command("resolve")

@@ -57,8 +57,9 @@ def run_campaign(
             progress.update(task, completed=done, detail=detail)
 
         dispatcher = Dispatcher(
-            engine, transport, content, key, settings.delivery, on_progress=report
-        )
+            engine, transport, content, key, settings.delivery, on_progress=report,
+            misfire_grace_seconds=settings.schedule.misfire_grace_seconds,
+        )  # fmt: skip
         try:
             with loaded_objects_frozen():
                 status = dispatcher.run()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mailer.cli.context import app_context, out_console, print_json
+from mailer.cli.context import AppContext, app_context, out_console, print_json
 from mailer.cli.dispatch_run import run_campaign
+from mailer.errors import MailerError
+
+if TYPE_CHECKING:
+    from mailer.delivery.sending import SendPlan
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 TransportOption = Annotated[
@@ -24,20 +28,46 @@ def send_command(
         str | None, typer.Option(help="Only members matching, e.g. 'country = \"CN\"'.")
     ] = None,
     transport: TransportOption = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Schedule instead: 2026-11-23T09:00, '2026-11-23 09:00', "
+            "'tomorrow 09:00' or +2h (read in --tz).",
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Zone of --at (default: newsletter.timezone).")
+    ] = None,
+    local_time: Annotated[
+        str | None,
+        typer.Option(
+            "--local-time",
+            help="Deliver to each subscriber at this time (HH:MM) in their own zone, "
+            "the next time it comes round after the start (--at, else now).",
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Send an issue to a list now, in the foreground."""
+    """Send an issue to a list now, in the foreground, or schedule it (--at, --local-time)
+    for `mailer worker` to send."""
     from mailer.delivery.sending import plan_send, start_campaign
     from mailer.delivery.transports.factory import make_transport
 
     context = app_context(ctx)
     settings = context.settings
+    if tz is not None and at is None:
+        raise MailerError("--tz says which zone --at is in; give --at too")
     plan = plan_send(
         context.engine, settings, context.renderer, issue, list_name,
         segment=segment, transport=transport,
     )  # fmt: skip
     sender = make_transport(plan.transport, settings)
+    if at is not None or local_time is not None:
+        sender.close()  # made to check the transport's settings now, not at send time
+        _schedule(context, plan, at, tz, local_time, yes=yes, as_json=as_json)
+        return
     if not yes:
         typer.confirm(
             f"Send #{plan.rendered.issue.number} \u201c{plan.rendered.subject}\u201d to "
@@ -49,6 +79,49 @@ def send_command(
     # while for a large list).
     total = plan.recipients
     raise typer.Exit(run_campaign(context, campaign_id, sender, as_json=as_json, total=total))
+
+
+def _schedule(
+    context: AppContext,
+    plan: SendPlan,
+    at: str | None,
+    tz: str | None,
+    local_time: str | None,
+    *,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    from mailer.clock import utc_now
+    from mailer.delivery.campaigns import show_campaign
+    from mailer.delivery.local_time import parse_clock
+    from mailer.scheduling.one_off import schedule_campaign, shown
+    from mailer.scheduling.when import parse_when, zone_named
+
+    zone_name = tz or context.settings.newsletter.timezone
+    zone = zone_named(zone_name, "--tz" if tz else "newsletter.timezone")
+    now = utc_now()
+    when = parse_when(at, zone, now) if at is not None else now
+    if local_time is not None:
+        local_time = f"{parse_clock(local_time):%H:%M}"
+    how = f", each subscriber at {local_time} their time" if local_time else ""
+    if not yes:
+        typer.confirm(
+            f"Schedule #{plan.rendered.issue.number} \u201c{plan.rendered.subject}\u201d to "
+            f"{plan.recipients} recipients (today) on {plan.mailing_list.name!r} via "
+            f"{plan.transport} for {shown(when, zone_name)}{how}?",
+            abort=True,
+        )
+    campaign_id = schedule_campaign(
+        context.engine, plan, when, zone_name, local_clock=local_time, clock=lambda: now
+    )
+    campaign = show_campaign(context.engine, campaign_id)
+    if as_json:
+        print_json(campaign.as_json())
+        return
+    out_console().print(
+        f"Campaign {campaign_id} is scheduled for {shown(when, zone_name)}{how}. "
+        "`mailer worker` sends it; the issue is rendered again then, so later edits go out."
+    )
 
 
 def test_send_command(

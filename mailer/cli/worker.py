@@ -1,4 +1,5 @@
-"""``mailer worker``: the long-running service that finishes unattended campaigns."""
+"""``mailer worker``: the long-running service that fires scheduled and recurring sends and
+finishes unattended campaigns."""
 
 from __future__ import annotations
 
@@ -15,21 +16,29 @@ from mailer.cli.context import app_context, loaded_objects_frozen
 def worker_command(
     ctx: typer.Context,
     once: Annotated[
-        bool, typer.Option("--once", help="Finish what is unattended now, then exit.")
+        bool,
+        typer.Option(
+            "--once", help="Finish what is unattended now, then exit (fires no schedules)."
+        ),
     ] = False,
     poll: Annotated[
         float, typer.Option(min=0.1, help="Seconds between looks for unattended campaigns.")
     ] = 5.0,
 ) -> None:
-    """Resume campaigns whose sender stopped (killed, crashed, restarted) and finish them.
+    """Send scheduled campaigns and recurring schedules when due, and resume campaigns whose
+    sender stopped (killed, crashed, restarted).
 
     SIGTERM or Ctrl-C stops it cleanly: the batch on the wire is finished and recorded, and
     the campaign is left for the next start.
     """
     from mailer.delivery.worker import CampaignRunner
+    from mailer.scheduling.scheduler import Duties, Timekeeper
     from mailer.signing import load_secret_key
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Every job run (one a second: the reconcile) would be logged; what fired is logged by
+    # mailer.scheduler itself.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     context = app_context(ctx)
     settings = context.settings
     key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
@@ -43,11 +52,19 @@ def worker_command(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    with loaded_objects_frozen():
-        if once:
+    if once:
+        with loaded_objects_frozen():
             runner.run_once()
-        else:
+        return
+    timekeeper = Timekeeper(
+        Duties(context.engine, settings, context.renderer, runner.me, runner.wake)
+    )
+    timekeeper.start()
+    try:
+        with loaded_objects_frozen():
             runner.run_forever(poll)
+    finally:
+        timekeeper.shutdown()
 
 
 def register(app: typer.Typer) -> None:

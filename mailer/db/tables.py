@@ -85,9 +85,11 @@ suppressions = sa.Table(
 CAMPAIGN_STATUSES = (
     "draft", "scheduled", "sending", "paused", "sent", "cancelled", "failed", "missed",
 )  # fmt: skip
-DELIVERY_STATUSES = ("pending", "in_flight", "sent", "failed", "skipped", "in_doubt")
+# ``waiting``: a local-time delivery whose moment (``due_at``) has not come yet.
+DELIVERY_STATUSES = ("waiting", "pending", "in_flight", "sent", "failed", "skipped", "in_doubt")
 BATCH_STATUSES = ("claimed", "in_flight", "sent", "failed", "in_doubt")
 TRANSPORTS = ("sendgrid", "smtp", "outbox")
+ISSUE_RULES = ("next-ready",)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -121,6 +123,14 @@ campaigns = sa.Table(
     sa.Column("started_at", UtcDateTime, nullable=True),
     sa.Column("finished_at", UtcDateTime, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # The zone a schedule was given in, so its time is shown as the editor wrote it.
+    sa.Column("zone", sa.String(64), nullable=True),
+    # Local-time delivery: "HH:MM" in each subscriber's own zone.
+    sa.Column("local_time", sa.String(5), nullable=True),
+    # The recurring schedule whose tick made this campaign.
+    sa.Column("schedule_name", sa.String(100), nullable=True),
+    # Local-time delivery: when the next waiting recipients are due (no sender needed before).
+    sa.Column("waiting_until", UtcDateTime, nullable=True),
     sa.CheckConstraint(_one_of("status", CAMPAIGN_STATUSES), name="status"),
     sa.CheckConstraint(_one_of("transport", TRANSPORTS), name="transport"),
     sa.Index("ix_campaigns_status", "status"),
@@ -166,6 +176,8 @@ deliveries = sa.Table(
     sa.Column("batch_id", BigId, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Local-time delivery: the moment a waiting row becomes pending.
+    sa.Column("due_at", UtcDateTime, nullable=True),
     sa.CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
     sa.Index("ix_deliveries_subscriber_id", "subscriber_id"),
     sqlite_with_rowid=False,
@@ -178,4 +190,37 @@ rate_buckets = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("tokens", sa.Float, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Recurring sends: at each tick of the cron expression (read in ``zone``), the oldest ready issue
+# not yet sent to the list goes out.
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("cron", sa.String(200), nullable=False),
+    sa.Column("zone", sa.String(64), nullable=False),
+    sa.Column("list_name", sa.String(100), nullable=False),
+    sa.Column("segment", sa.Text, nullable=True),
+    # None: the configured default transport at the time of the tick.
+    sa.Column("transport", sa.String(16), nullable=True),
+    sa.Column("issues", sa.String(16), nullable=False),
+    # "config" (kept in step with the config file by the worker) or "cli".
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # The last tick claimed (by exactly one worker) and what came of it.
+    sa.Column("last_tick_at", UtcDateTime, nullable=True),
+    sa.Column("last_result", sa.Text, nullable=False, server_default=""),
+    sa.CheckConstraint(_one_of("issues", ISSUE_RULES), name="issues"),
+    sa.CheckConstraint("origin IN ('cli', 'config')", name="origin"),
+)
+
+# APScheduler's job store, declared here with the layout its SQLAlchemyJobStore uses so the
+# migrations create it and the schema check knows it.
+scheduler_jobs = sa.Table(
+    "apscheduler_jobs",
+    metadata,
+    sa.Column("id", sa.Unicode(191), primary_key=True),
+    sa.Column("next_run_time", sa.Float(25), index=True),
+    sa.Column("job_state", sa.LargeBinary, nullable=False),
 )

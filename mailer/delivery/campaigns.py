@@ -45,7 +45,18 @@ class Campaign:
     scheduled_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    zone: str | None = None
+    local_time: str | None = None
+    schedule_name: str | None = None
+    waiting_until: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def content(self) -> str:
+        """Which content goes out: stored at the start, or rendered from the file then."""
+        if self.started_at is not None:
+            return "stored"
+        return "rendered from the issue file when it starts"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +73,11 @@ class Campaign:
             "scheduled_at": iso(self.scheduled_at),
             "started_at": iso(self.started_at),
             "finished_at": iso(self.finished_at),
+            "zone": self.zone,
+            "local_time": self.local_time,
+            "schedule": self.schedule_name,
+            "waiting_until": iso(self.waiting_until),
+            "content": self.content,
             "counts": self.counts,
         }
 
@@ -102,6 +118,10 @@ def _campaign(row: Any, counts: dict[str, int]) -> Campaign:
         scheduled_at=row.scheduled_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        zone=row.zone,
+        local_time=row.local_time,
+        schedule_name=row.schedule_name,
+        waiting_until=row.waiting_until,
         counts=counts,
     )
 
@@ -119,9 +139,16 @@ def find_campaign(connection: sa.Connection, campaign_id: int) -> Campaign:
 
 
 def all_campaigns(engine: sa.Engine) -> list[Campaign]:
-    """Newest first."""
+    """Upcoming sends first (soonest first), then the rest, newest first."""
+    upcoming = campaigns.c.status == "scheduled"
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(*_SUMMARY_COLUMNS).order_by(campaigns.c.id.desc()))
+        rows = connection.execute(
+            sa.select(*_SUMMARY_COLUMNS).order_by(
+                sa.case((upcoming, 0), else_=1),
+                sa.case((upcoming, campaigns.c.scheduled_at), else_=None),
+                campaigns.c.id.desc(),
+            )
+        )
         found = list(rows)
         counts = delivery_counts(connection, [row.id for row in found])
     return [_campaign(row, counts[row.id]) for row in found]

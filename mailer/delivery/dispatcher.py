@@ -34,7 +34,7 @@ from mailer.clock import Clock, utc_now
 from mailer.config import DeliverySettings
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
-from mailer.delivery import ledger, ownership
+from mailer.delivery import ledger, local_time, ownership
 from mailer.delivery.batch_pipeline import BatchPipeline
 from mailer.delivery.campaigns import move_campaign
 from mailer.delivery.recipients import RecipientBuilder
@@ -89,6 +89,7 @@ class Dispatcher:
         clock: Clock = utc_now,
         sleep: Callable[[float], None] = time.sleep,
         on_progress: ProgressHandler | None = None,
+        misfire_grace_seconds: float = 3600.0,
     ) -> None:
         if content.campaign_id is None:
             raise ValueError("a dispatcher sends a campaign; test sends go to the transport")
@@ -102,6 +103,8 @@ class Dispatcher:
         self.on_progress = on_progress
         self.me = ownership.this_process()
         self.tally = Tally()
+        self.misfire_grace_seconds = misfire_grace_seconds
+        self.waves: local_time.Waves | None = None  # set for a local-time campaign
         self._stop_requested = threading.Event()
         batch_size = transport.max_batch
         if policy.max_per_second:
@@ -143,8 +146,9 @@ class Dispatcher:
         ready = self.batches.read(after)
         try:
             while True:
-                if ready is None and after and self.batches.pending_left():
-                    after = 0  # rows given back behind the cursor: go round again
+                came_due = self.waves is not None and ready is None and self.waves.release()
+                if ready is None and (came_due or (after and self.batches.pending_left())):
+                    after = 0  # rows given back behind the cursor (or due now): go round again
                     ready = self.batches.read(after)
                     continue
                 try:
@@ -219,9 +223,12 @@ class Dispatcher:
     def _take_over(self) -> None:
         with write_transaction(self.engine) as connection:
             row = connection.execute(
-                sa.select(campaigns.c.status, campaigns.c.list_id, campaigns.c.started_at).where(
-                    campaigns.c.id == self.campaign_id
-                )
+                sa.select(
+                    campaigns.c.status,
+                    campaigns.c.list_id,
+                    campaigns.c.started_at,
+                    campaigns.c.local_time,
+                ).where(campaigns.c.id == self.campaign_id)
             ).one()
             if row.status != "sending":
                 raise MailerError(f"campaign {self.campaign_id} is {row.status}, not sending")
@@ -247,12 +254,19 @@ class Dispatcher:
                 "the sending process stopped while this batch was in flight",
                 self.clock(),
             )
+            if row.local_time:
+                self.waves = local_time.Waves(
+                    self.engine, self.campaign_id, self.misfire_grace_seconds, self.clock
+                )
+                self.waves.release(connection)
             self.batches.start(
                 int(row.list_id) if row.list_id is not None else None,
                 row.started_at or self.clock(),
             )
 
     def _finish(self, connection: sa.Connection) -> str:
+        if self.waves is not None and self.waves.still_waiting(connection):
+            return "sending"  # the next wave is not due yet: no sender is needed till then
         now = self.clock()
         move_campaign(connection, self.campaign_id, ("sending",), "sent", now, finished_at=now)
         return "sent"

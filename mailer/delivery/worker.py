@@ -1,5 +1,6 @@
-"""The worker's sending duty: campaigns left in state ``sending`` with nobody sending them (the
-sender was killed, crashed, lost its machine, or was told to stop) are taken over and finished.
+"""The worker's sending duty: campaigns in state ``sending`` with nobody sending them (started
+by the worker's scheduler; or their sender was killed, crashed, lost its machine, or was told
+to stop) are taken over and finished.
 A campaign whose sender is alive is left to it; a paused one waits for an editor.
 
 The worker runs one campaign at a time; ``stop`` (from a signal handler) lets the batch on the
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC
 
 import sqlalchemy as sa
 
@@ -46,28 +48,38 @@ class CampaignRunner:
         self.transports = transports
         self.me = ownership.this_process()
         self._stopping = threading.Event()
+        self._woken = threading.Event()
         self._current: Dispatcher | None = None
         self._reported: dict[int, str] = {}
 
     def stop(self) -> None:
         """Stop after the batch in flight (safe to call from a signal handler)."""
         self._stopping.set()
+        self._woken.set()
         current = self._current
         if current is not None:
             current.stop()
+
+    def wake(self) -> None:
+        """Look for campaigns now (a scheduled one just started)."""
+        self._woken.set()
 
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
     def unattended(self) -> list[int]:
-        """Campaigns in state sending whose sender is gone (or was never started)."""
+        """Campaigns in state sending whose sender is gone (or was never started), except
+        local-time ones whose next wave is not due yet."""
         now = self.clock()
         stale_after = self.settings.delivery.stale_after_seconds
         with self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(campaigns.c.id, campaigns.c.owner, campaigns.c.heartbeat_at)
-                .where(campaigns.c.status == "sending")
+                .where(
+                    campaigns.c.status == "sending",
+                    sa.or_(campaigns.c.waiting_until.is_(None), campaigns.c.waiting_until <= now),
+                )
                 .order_by(campaigns.c.id)
             ).all()
         return [
@@ -86,12 +98,29 @@ class CampaignRunner:
                 ran += 1
         return ran
 
+    def next_wave_in(self, poll_seconds: float) -> float:
+        """Seconds until a local-time campaign's next wave is due, at most ``poll_seconds``."""
+        with self.engine.connect() as connection:
+            earliest = connection.execute(
+                sa.select(sa.func.min(campaigns.c.waiting_until)).where(
+                    campaigns.c.status == "sending"
+                )
+            ).scalar()
+        if earliest is None:
+            return poll_seconds
+        if earliest.tzinfo is None:  # min() comes back naive from SQLite
+            earliest = earliest.replace(tzinfo=UTC)
+        seconds: float = (earliest - self.clock()).total_seconds()
+        return max(0.0, min(poll_seconds, seconds))
+
     def run_forever(self, poll_seconds: float) -> None:
         log.info("worker %s started; looking for unattended campaigns every %ss", self.me,
                  poll_seconds)  # fmt: skip
         while not self.stopping:
+            self._woken.clear()
             self.run_once()
-            self._stopping.wait(poll_seconds)
+            if not self.stopping:
+                self._woken.wait(self.next_wave_in(poll_seconds))
         log.info("worker %s stopped", self.me)
 
     def run_campaign(self, campaign_id: int) -> str | None:
@@ -109,7 +138,7 @@ class CampaignRunner:
             return None
         dispatcher = Dispatcher(
             self.engine, transport, content, self.link_key, self.settings.delivery,
-            clock=self.clock,
+            clock=self.clock, misfire_grace_seconds=self.settings.schedule.misfire_grace_seconds,
         )  # fmt: skip
         self._current = dispatcher
         if self.stopping:  # a stop that came in before the dispatcher could hear it

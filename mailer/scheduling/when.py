@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailer.errors import MailerError
 
@@ -27,6 +27,17 @@ FORMS = "2026-11-23T09:00, '2026-11-23 09:00', 'tomorrow 09:00' or +2h"
 
 class WhenError(MailerError):
     pass
+
+
+def zone_named(name: str, option: str) -> ZoneInfo:
+    """The zone called ``name``, or an error naming the option it came from."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise WhenError(
+            f"{option} {name!r}: not an IANA time zone; write it like Asia/Shanghai, "
+            "America/New_York or UTC"
+        ) from None
 
 
 def _shown(moment: datetime, zone: ZoneInfo) -> str:

@@ -1,0 +1,231 @@
+"""One-off scheduled campaigns: schedule, reschedule, and start when due.
+
+A scheduled campaign stores where its content comes from (the issue file) and the subject it
+had when it was checked; it is rendered again when it starts, so late edits go out, and its
+audience is taken then. Starting is one conditional ``UPDATE ... WHERE status = 'scheduled'
+AND scheduled_at = <the time that came due>``, so of two workers (or a worker and an editor
+rescheduling or cancelling at that moment) exactly one wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from mailer.clock import Clock, utc_now
+from mailer.config import Settings
+from mailer.db.engine import write_transaction
+from mailer.db.tables import campaigns
+from mailer.delivery import campaign_audience, local_time
+from mailer.delivery.campaigns import Campaign, find_campaign, move_campaign
+from mailer.delivery.sending import SendPlan, plan_send
+from mailer.errors import MailerError
+from mailer.render.pipeline import Renderer
+
+RESCHEDULABLE = ("scheduled", "missed")
+
+
+@dataclass(frozen=True)
+class Start:
+    """What came of a due campaign: ``started``, ``missed`` (too late), ``paused`` (could not
+    be rendered or has nobody to send to), ``early`` (rescheduled later), or ``gone``
+    (cancelled, or started by another worker)."""
+
+    outcome: str
+    message: str = ""
+
+
+def local_and_utc(moment: datetime, zone: str | None) -> tuple[str, str]:
+    """``("2026-11-24 09:00 CST", "2026-11-24T01:00Z")``; no local part for UTC itself."""
+    utc = f"{moment.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+    if not zone or zone == "UTC":
+        return "", utc
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}", utc
+
+
+def shown(moment: datetime, zone: str | None) -> str:
+    """``2026-11-24 09:00 CST (2026-11-24T01:00Z)``: local first, UTC after."""
+    local, utc = local_and_utc(moment, zone)
+    return f"{local} ({utc})" if local else utc
+
+
+def schedule_campaign(
+    engine: sa.Engine,
+    plan: SendPlan,
+    at: datetime,
+    zone: str,
+    *,
+    local_clock: str | None = None,
+    schedule_name: str | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """Store a campaign due ``at`` (UTC); its content is rendered again when it starts."""
+    now = clock()
+    with write_transaction(engine) as connection:
+        key = connection.execute(
+            sa.insert(campaigns).values(
+                issue_number=plan.rendered.issue.number,
+                issue_file=plan.issue_file,
+                list_id=plan.mailing_list.id,
+                list_name=plan.mailing_list.name,
+                segment=plan.segment,
+                transport=plan.transport,
+                status="scheduled",
+                subject=plan.rendered.subject,
+                scheduled_at=at,
+                zone=zone,
+                local_time=local_clock,
+                schedule_name=schedule_name,
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def reschedule_campaign(
+    engine: sa.Engine, campaign_id: int, at: datetime, zone: str, clock: Clock = utc_now
+) -> Campaign:
+    """Move a scheduled (or missed) campaign to ``at``; refused once it has started."""
+    with write_transaction(engine) as connection:
+        campaign = find_campaign(connection, campaign_id)
+        moved = move_campaign(
+            connection, campaign_id, RESCHEDULABLE, "scheduled", clock(),
+            scheduled_at=at, zone=zone, message="",
+        )  # fmt: skip
+        if not moved:
+            started = (
+                f" (it started at {shown(campaign.started_at, campaign.zone)})"
+                if campaign.started_at
+                else ""
+            )
+            raise MailerError(
+                f"campaign {campaign_id} is {campaign.status}{started}; only a scheduled or "
+                "missed campaign can be rescheduled"
+            )
+        return find_campaign(connection, campaign_id)
+
+
+def _plan_again(
+    engine: sa.Engine, settings: Settings, renderer: Renderer, campaign: Campaign
+) -> SendPlan:
+    return plan_send(
+        engine, settings, renderer, campaign.issue_file, campaign.list_name,
+        segment=campaign.segment, transport=campaign.transport,
+    )  # fmt: skip
+
+
+def begin_sending(
+    engine: sa.Engine,
+    settings: Settings,
+    renderer: Renderer,
+    campaign_id: int,
+    *,
+    owner: str | None,
+    clock: Clock = utc_now,
+    from_state: str = "scheduled",
+    due: datetime | None = None,
+    note: str = "",
+) -> Start:
+    """Render the issue as it is now, and in one transaction: move the campaign from
+    ``from_state`` (still due at ``due``) to sending, store the content, take the audience
+    (waiting for each recipient's local time if so scheduled). Another process that moved
+    the campaign first wins; the render here is then thrown away."""
+    with engine.connect() as connection:
+        campaign = find_campaign(connection, campaign_id)
+    if campaign.status != from_state:
+        return Start("gone", f"campaign {campaign_id} is {campaign.status}")
+    try:
+        plan = _plan_again(engine, settings, renderer, campaign)
+    except MailerError as exc:
+        message = (
+            f"could not start: {exc}\nFix it, then `mailer campaigns resume {campaign_id}` "
+            f"(or `mailer campaigns cancel {campaign_id}`)."
+        )
+        with write_transaction(engine) as connection:
+            paused = move_campaign(
+                connection, campaign_id, (from_state,), "paused", clock(), message=message
+            )
+        return Start("paused" if paused else "gone", message)
+    now = clock()
+    condition = campaigns.c.scheduled_at == due if due is not None else sa.true()
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            sa.update(campaigns)
+            .where(campaigns.c.id == campaign_id, campaigns.c.status == from_state, condition)
+            .values(
+                status="sending", issue_number=plan.rendered.issue.number,
+                subject=plan.rendered.subject, html=plan.rendered.html, text=plan.rendered.text,
+                list_id=plan.mailing_list.id, started_at=now, updated_at=now, owner=owner,
+                heartbeat_at=now if owner else None, message=note,
+            )
+        )  # fmt: skip
+        if result.rowcount != 1:
+            return Start("gone", f"campaign {campaign_id} was changed meanwhile")
+        campaign_audience.snapshot(connection, campaign_id, plan.mailing_list.id, plan.where, now)
+        if campaign.local_time:
+            local_time.assign_due_times(
+                connection, campaign_id, local_time.parse_clock(campaign.local_time),
+                settings.newsletter.timezone, now,
+            )  # fmt: skip
+    return Start("started", note)
+
+
+def start_due(
+    engine: sa.Engine,
+    settings: Settings,
+    renderer: Renderer,
+    campaign_id: int,
+    *,
+    owner: str | None,
+    clock: Clock = utc_now,
+) -> Start:
+    """What the worker does when a scheduled campaign's time comes: start it, or, when the
+    worker comes back later than the misfire grace, mark it missed and send nothing."""
+    now = clock()
+    with engine.connect() as connection:
+        campaign = find_campaign(connection, campaign_id)
+    due = campaign.scheduled_at
+    if campaign.status != "scheduled" or due is None:
+        return Start("gone", f"campaign {campaign_id} is {campaign.status}")
+    if due > now:
+        return Start("early", f"campaign {campaign_id} is due at {shown(due, campaign.zone)}")
+    late = now - due
+    grace = timedelta(seconds=settings.schedule.misfire_grace_seconds)
+    if late > grace:
+        message = (
+            f"missed: nothing was running to send it at {shown(due, campaign.zone)}, and "
+            f"{_span(late)} later is past the misfire grace ({settings.schedule.misfire_grace});"
+            f" nothing was sent. `mailer campaigns reschedule {campaign_id} --at WHEN` "
+            "sends it after all."
+        )
+        with write_transaction(engine) as connection:
+            condition = campaigns.c.scheduled_at == due
+            result = connection.execute(
+                sa.update(campaigns)
+                .where(campaigns.c.id == campaign_id, campaigns.c.status == "scheduled", condition)
+                .values(status="missed", message=message, updated_at=now, finished_at=now)
+            )
+        return Start("missed" if result.rowcount == 1 else "gone", message)
+    note = ""
+    if late >= timedelta(minutes=1):
+        note = (
+            f"started {_span(late)} late (nothing was running at {shown(due, campaign.zone)}; "
+            f"within the misfire grace of {settings.schedule.misfire_grace})"
+        )
+    return begin_sending(
+        engine, settings, renderer, campaign_id, owner=owner, clock=clock, due=due, note=note
+    )
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"

@@ -1,0 +1,166 @@
+"""The worker's timekeeper: APScheduler 3 with its job store in the project's own database.
+
+The campaigns and schedules tables are the source of truth; the job store only says when to
+look at them. ``reconcile`` (at start, then every second) gives each scheduled campaign and
+each recurring schedule a job and removes jobs that have nothing behind them, so an editor's
+``send --at``, ``reschedule`` or ``cancel`` reaches a running worker within a second. A job
+that fires only calls into ``one_off`` or ``recurring``, whose atomic claims make several
+workers sharing one database (and one job table) safe: each due campaign is started once.
+
+Jobs run late rather than never (APScheduler's own misfire limit is off): whether a late
+campaign still goes out is the misfire grace's decision, taken and recorded by ``start_due``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from mailer.clock import Clock, utc_now
+from mailer.config import Settings
+from mailer.db.engine import WRITE_OPTION
+from mailer.db.tables import campaigns, scheduler_jobs
+from mailer.render.pipeline import Renderer
+from mailer.scheduling import recurring
+from mailer.scheduling.one_off import start_due
+
+log = logging.getLogger("mailer.scheduler")
+
+RECONCILE_SECONDS = 1.0
+
+
+class SharedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """APScheduler's SQL job store, for several workers on one table: a job that another
+    worker already ran and removed is not an error, and the engine is the application's."""
+
+    def update_job(self, job: object) -> None:
+        with contextlib.suppress(JobLookupError):
+            super().update_job(job)
+
+    def remove_job(self, job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            super().remove_job(job_id)
+
+    def shutdown(self) -> None:
+        pass  # the engine is disposed of by its owner
+
+
+@dataclass
+class Duties:
+    """What fired jobs act with; set once per process by ``Timekeeper.start``."""
+
+    engine: sa.Engine
+    settings: Settings
+    renderer: Renderer
+    owner: str | None
+    wake: Callable[[], None]
+    clock: Clock = utc_now
+
+
+_duties: Duties | None = None
+
+
+def _current() -> Duties:
+    if _duties is None:
+        raise RuntimeError("a scheduled job ran outside a started worker")
+    return _duties
+
+
+# The job functions are named by their import path in the job store (it pickles references,
+# not objects), so they live at module level and find the worker's duties here.
+
+
+def fire_campaign(campaign_id: int) -> None:
+    duties = _current()
+    start = start_due(
+        duties.engine, duties.settings, duties.renderer, campaign_id,
+        owner=duties.owner, clock=duties.clock,
+    )  # fmt: skip
+    log.info("campaign %s: %s%s", campaign_id, start.outcome,
+             f" ({start.message})" if start.message else "")  # fmt: skip
+    if start.outcome == "started":
+        duties.wake()
+
+
+def fire_schedule(name: str) -> None:
+    duties = _current()
+    recurring.run_tick(
+        duties.engine, duties.settings, duties.renderer, name,
+        owner=duties.owner, clock=duties.clock,
+    )  # fmt: skip
+    duties.wake()
+
+
+class Timekeeper:
+    def __init__(self, duties: Duties) -> None:
+        self.duties = duties
+        store = SharedJobStore(
+            engine=duties.engine.execution_options(**{WRITE_OPTION: True}),
+            tablename=scheduler_jobs.name,
+        )
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": store, "local": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+            timezone="UTC",
+        )
+
+    def start(self) -> None:
+        global _duties
+        _duties = self.duties
+        recurring.sync_config(self.duties.engine, self.duties.settings, self.duties.clock)
+        self.scheduler.start()
+        self.reconcile()
+        self.scheduler.add_job(
+            self.reconcile, "interval", seconds=RECONCILE_SECONDS, id="reconcile",
+            jobstore="local", replace_existing=True,
+        )  # fmt: skip
+
+    def shutdown(self) -> None:
+        """Wait for a job that is starting a campaign to finish, then stop."""
+        self.scheduler.shutdown(wait=True)
+
+    def reconcile(self) -> None:
+        """Make the job store match the campaigns and schedules tables."""
+        engine = self.duties.engine
+        with engine.connect() as connection:
+            due = connection.execute(
+                sa.select(campaigns.c.id, campaigns.c.scheduled_at).where(
+                    campaigns.c.status == "scheduled", campaigns.c.scheduled_at.is_not(None)
+                )
+            ).all()
+        wanted: dict[str, tuple[str, Callable[..., None], object, int | str]] = {}
+        for campaign_id, scheduled_at in due:
+            wanted[f"campaign:{campaign_id}"] = (
+                f"campaign {campaign_id} due {scheduled_at.isoformat()}", fire_campaign,
+                DateTrigger(run_date=scheduled_at),
+                campaign_id,
+            )  # fmt: skip
+        for schedule in recurring.all_schedules(engine):
+            wanted[f"schedule:{schedule.name}"] = (
+                f"schedule {schedule.name}: {schedule.cron} in {schedule.zone}", fire_schedule,
+                schedule.trigger(),
+                schedule.name,
+            )  # fmt: skip
+        # A job's name carries what it was made from, so a changed campaign or schedule is
+        # seen without comparing triggers.
+        existing = {job.id: job.name for job in self.scheduler.get_jobs(jobstore="default")}
+        for job_id, (signature, function, trigger, key) in wanted.items():
+            if existing.get(job_id) != signature:
+                self.scheduler.add_job(
+                    function, trigger, args=[key], id=job_id, name=signature,
+                    jobstore="default", replace_existing=True,
+                )  # fmt: skip
+        for job_id in existing.keys() - wanted.keys():
+            # The shared store ignores a job another worker removed meanwhile.
+            self.scheduler.remove_job(job_id, jobstore="default")
