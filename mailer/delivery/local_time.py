@@ -91,9 +91,6 @@ def _next_due(connection: sa.Connection, campaign_id: int) -> datetime | None:
             deliveries.c.campaign_id == campaign_id, deliveries.c.status == "waiting"
         )
     ).scalar()
-    # min() comes back as the driver's type: naive UTC from SQLite.
-    if earliest is not None and earliest.tzinfo is None:
-        earliest = earliest.replace(tzinfo=UTC)
     connection.execute(
         sa.update(campaigns).where(campaigns.c.id == campaign_id).values(waiting_until=earliest)
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -86,25 +88,32 @@ def plan_send(
     )
 
 
+def campaign_values(plan: SendPlan, now: datetime) -> dict[str, Any]:
+    """The campaigns row for a plan: what is sent, to whom, how."""
+    return {
+        "issue_number": plan.rendered.issue.number,
+        "issue_file": plan.issue_file,
+        "list_id": plan.mailing_list.id,
+        "list_name": plan.mailing_list.name,
+        "segment": plan.segment,
+        "transport": plan.transport,
+        "subject": plan.rendered.subject,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def start_campaign(engine: sa.Engine, plan: SendPlan, clock: Clock = utc_now) -> int:
     """Store the campaign with its content and snapshot its audience, in one transaction."""
     now = clock()
     with write_transaction(engine) as connection:
         result = connection.execute(
             sa.insert(campaigns).values(
-                issue_number=plan.rendered.issue.number,
-                issue_file=plan.issue_file,
-                list_id=plan.mailing_list.id,
-                list_name=plan.mailing_list.name,
-                segment=plan.segment,
-                transport=plan.transport,
+                **campaign_values(plan, now),
                 status="sending",
-                subject=plan.rendered.subject,
                 html=plan.rendered.html,
                 text=plan.rendered.text,
-                created_at=now,
                 started_at=now,
-                updated_at=now,
             )
         )
         key = result.inserted_primary_key

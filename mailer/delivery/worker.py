@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC
 
 import sqlalchemy as sa
 
@@ -108,8 +107,6 @@ class CampaignRunner:
             ).scalar()
         if earliest is None:
             return poll_seconds
-        if earliest.tzinfo is None:  # min() comes back naive from SQLite
-            earliest = earliest.replace(tzinfo=UTC)
         seconds: float = (earliest - self.clock()).total_seconds()
         return max(0.0, min(poll_seconds, seconds))
 

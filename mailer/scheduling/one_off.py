@@ -21,7 +21,7 @@ from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
 from mailer.delivery import campaign_audience, local_time
 from mailer.delivery.campaigns import Campaign, find_campaign, move_campaign
-from mailer.delivery.sending import SendPlan, plan_send
+from mailer.delivery.sending import SendPlan, campaign_values, plan_send
 from mailer.errors import MailerError
 from mailer.render.pipeline import Renderer
 
@@ -68,20 +68,12 @@ def schedule_campaign(
     with write_transaction(engine) as connection:
         key = connection.execute(
             sa.insert(campaigns).values(
-                issue_number=plan.rendered.issue.number,
-                issue_file=plan.issue_file,
-                list_id=plan.mailing_list.id,
-                list_name=plan.mailing_list.name,
-                segment=plan.segment,
-                transport=plan.transport,
+                **campaign_values(plan, now),
                 status="scheduled",
-                subject=plan.rendered.subject,
                 scheduled_at=at,
                 zone=zone,
                 local_time=local_clock,
                 schedule_name=schedule_name,
-                created_at=now,
-                updated_at=now,
             )
         ).inserted_primary_key
     assert key is not None
