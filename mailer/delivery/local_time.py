@@ -33,15 +33,26 @@ def parse_clock(text: str) -> time:
 
 def next_local(clock: time, zone: ZoneInfo, after: datetime) -> datetime:
     """The first moment after ``after`` when it is ``clock`` in ``zone`` (UTC). On a night the
-    clocks skip that time, the moment the clocks jump to; on a night they pass it twice, the
-    first."""
+    clocks skip that time, the moment they jump; on a night they pass it twice, the first."""
     day = after.astimezone(zone).date()
     for offset in (0, 1, 2):
         naive = datetime.combine(day + timedelta(days=offset), clock)
         moment = naive.replace(tzinfo=zone).astimezone(UTC)
+        if moment.astimezone(zone).replace(tzinfo=None) != naive:  # skipped that night
+            moment = _jump(naive, zone)
         if moment > after:
             return moment
     raise AssertionError("a time of day comes round within two days")  # pragma: no cover
+
+
+def _jump(naive: datetime, zone: ZoneInfo) -> datetime:
+    """The moment the clocks jump over the skipped wall-clock time ``naive``."""
+    # fold=1 reads it with the offset after the jump: a moment just before the gap. Gaps
+    # are whole minutes (an hour, or Lord Howe's half hour), so a minute at a time finds it.
+    moment = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    while moment.astimezone(zone).replace(tzinfo=None) < naive:
+        moment += timedelta(minutes=1)
+    return moment
 
 
 def _zone(name: str | None) -> ZoneInfo | None:

@@ -161,9 +161,11 @@ def begin_sending(
             return Start("gone", f"campaign {campaign_id} was changed meanwhile")
         campaign_audience.snapshot(connection, campaign_id, plan.mailing_list.id, plan.where, now)
         if campaign.local_time:
+            # Counted from the due time, so a start a little late (within the grace) still
+            # sends today to those whose moment fell in the delay.
             local_time.assign_due_times(
                 connection, campaign_id, local_time.parse_clock(campaign.local_time),
-                settings.newsletter.timezone, now,
+                settings.newsletter.timezone, due or now,
             )  # fmt: skip
     return Start("started", note)
 
