@@ -78,11 +78,13 @@ def add_command(
     from mailer.delivery.transports.factory import check_transport_name
     from mailer.errors import MailerError
     from mailer.scheduling.one_off import shown
-    from mailer.scheduling.recurring import add_schedule
+    from mailer.scheduling.recurring import add_schedule, sync_config
     from mailer.scheduling.when import zone_named
 
     context = app_context(ctx)
     settings = context.settings
+    # The config's schedules first, so a name taken there is refused here.
+    sync_config(context.engine, settings)
     zone = tz or settings.newsletter.timezone
     zone_named(zone, "--tz" if tz else "newsletter.timezone")
     if transport:
@@ -118,9 +120,10 @@ def remove_command(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="The schedule's name.")]
 ) -> None:
     """Remove a schedule added with `schedules add` (config ones are removed in the file)."""
-    from mailer.scheduling.recurring import remove_schedule
+    from mailer.scheduling.recurring import remove_schedule, sync_config
 
     context = app_context(ctx)
+    sync_config(context.engine, context.settings)
     remove_schedule(context.engine, name, context.settings)
     out_console().print(f"Schedule {name!r} removed; campaigns it started are kept.")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -168,26 +168,40 @@ def sync_config(engine: sa.Engine, settings: Settings, clock: Clock = utc_now) -
                 )
 
 
-def ticks_between(trigger: CronTrigger, start: datetime, end: datetime) -> Iterator[datetime]:
-    """The trigger's fire times in (start, end]."""
-    moment = trigger.get_next_fire_time(None, start + timedelta(microseconds=1))
+def ticks_between(
+    trigger: CronTrigger, start: datetime, end: datetime, previous: datetime | None = None
+) -> Iterator[datetime]:
+    """The trigger's fire times in (start, end], in UTC, each wall-clock time once: in the
+    autumn hour the clocks pass twice, a 01:30 tick comes once, as with cron, not twice (two
+    issues an hour apart). ``previous``: the tick acted on last, if any."""
+    zone = trigger.timezone
+
+    def wall(moment: datetime) -> datetime:
+        return moment.astimezone(zone).replace(tzinfo=None)
+
+    latest = wall(previous) if previous is not None else None
+    step = timedelta(microseconds=1)
+    moment = trigger.get_next_fire_time(None, start.astimezone(UTC) + step)
     while moment is not None and moment <= end:
-        yield moment
-        moment = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
+        if latest is None or wall(moment) > latest:
+            latest = wall(moment)
+            yield moment.astimezone(UTC)
+        # From UTC: adding to a zoned time drops its fold, and in the repeated hour that
+        # finds the same tick again, for ever.
+        moment = trigger.get_next_fire_time(moment, moment.astimezone(UTC) + step)
 
 
 def due_tick(schedule: Schedule, now: datetime, grace: timedelta) -> tuple[datetime | None, bool]:
     """The latest tick not yet acted on, and whether it is too old (missed) to act on."""
     since = max(schedule.created_at, schedule.last_tick_at or schedule.created_at)
     trigger = schedule.trigger()
-    recent = list(ticks_between(trigger, max(since, now - grace), now))
+    last = schedule.last_tick_at
+    recent = list(ticks_between(trigger, max(since, now - grace), now, last))
     if recent:
         return recent[-1], False
     # None within the grace: was there one before it, while nothing was running?
-    missed = trigger.get_next_fire_time(None, since + timedelta(microseconds=1))
-    if missed is not None and missed <= now:
-        return missed, True
-    return None, False
+    missed = next(ticks_between(trigger, since, now, last), None)
+    return (missed, True) if missed is not None else (None, False)
 
 
 def next_ready_issue(engine: sa.Engine, settings: Settings, list_name: str) -> Path | None:
