@@ -165,12 +165,43 @@ def duration_seconds(text: str) -> float:
     return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
 
 
+DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+NUMERIC_DAYS = re.compile(r"(\*|\d+(?:-\d+)?)(?:/(\d+))?")
+
+
+def _weekdays(field: str) -> str:
+    """Cron's weekday field with cron's numbers (0 and 7 = Sunday) written as names:
+    APScheduler reads numbers with 0 = Monday, so `1-5` would mean Tuesday to Saturday."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        found = NUMERIC_DAYS.fullmatch(part)
+        if found is None:
+            return field  # names (mon-fri) mean the same to both; leave them as written
+        span, step = found.group(1), int(found.group(2) or 1)
+        first, _, last = span.partition("-")
+        low, high = (0, 7) if span == "*" else (int(first), int(last or first))
+        if high > 7 or low > high or step < 1:
+            raise ValueError(f"weekday {part!r}: give 0-7 (0 and 7 are Sunday) or names")
+        days.update(day % 7 for day in range(low, high + 1, step))
+    return ",".join(DAY_NAMES[day] for day in sorted(days))
+
+
+def scheduler_cron(value: str) -> str:
+    """A five-field crontab line as APScheduler should read it (weekdays as names)."""
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(f"has {len(fields)} fields, not 5")
+    return " ".join([*fields[:4], _weekdays(fields[4])])
+
+
 def check_cron(value: str) -> str:
-    """A five-field crontab line (minute hour day month weekday), as APScheduler reads it."""
+    """A five-field crontab line (minute hour day month weekday), read as cron reads it."""
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(value)
+        CronTrigger.from_crontab(scheduler_cron(value))
     except ValueError as exc:
         raise ValueError(
             f"{value!r} is not a cron expression (minute hour day month weekday, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -53,6 +54,27 @@ def shown(moment: datetime, zone: str | None) -> str:
     return f"{local} ({utc})" if local else utc
 
 
+def insert_scheduled(
+    connection: sa.Connection,
+    plan: SendPlan,
+    at: datetime,
+    zone: str,
+    now: datetime,
+    **values: Any,
+) -> int:
+    """The campaign row, due ``at`` (UTC); ``values``: local_time, schedule_name, or another
+    status (a recurring tick that was missed) with its message."""
+    key = connection.execute(
+        sa.insert(campaigns).values(
+            **(campaign_values(plan, now) | {"status": "scheduled"} | values),
+            scheduled_at=at,
+            zone=zone,
+        )
+    ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def schedule_campaign(
     engine: sa.Engine,
     plan: SendPlan,
@@ -60,24 +82,11 @@ def schedule_campaign(
     zone: str,
     *,
     local_clock: str | None = None,
-    schedule_name: str | None = None,
     clock: Clock = utc_now,
 ) -> int:
     """Store a campaign due ``at`` (UTC); its content is rendered again when it starts."""
-    now = clock()
     with write_transaction(engine) as connection:
-        key = connection.execute(
-            sa.insert(campaigns).values(
-                **campaign_values(plan, now),
-                status="scheduled",
-                scheduled_at=at,
-                zone=zone,
-                local_time=local_clock,
-                schedule_name=schedule_name,
-            )
-        ).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+        return insert_scheduled(connection, plan, at, zone, clock(), local_time=local_clock)
 
 
 def reschedule_campaign(

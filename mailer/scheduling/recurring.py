@@ -22,18 +22,19 @@ from apscheduler.triggers.cron import CronTrigger
 
 from mailer.catalog import catalog
 from mailer.clock import Clock, utc_now
-from mailer.config import RecurringSchedule, Settings, check_cron
+from mailer.config import RecurringSchedule, Settings, check_cron, scheduler_cron
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns, schedules
 from mailer.delivery.campaigns import iso
 from mailer.delivery.sending import SendPlan, plan_send
 from mailer.errors import MailerError
 from mailer.render.pipeline import Renderer
-from mailer.scheduling.one_off import schedule_campaign, shown, start_due
+from mailer.scheduling.one_off import insert_scheduled, shown, start_due
 
 log = logging.getLogger("mailer.schedules")
 
-# Campaigns that do not count as "sent to the list": the issue may go in a later tick.
+# Campaigns that do not count as "sent to the list": the issue may go in a later tick. A
+# campaign cancelled after it started counts as sent: part of the list has it.
 NOT_SENT = ("cancelled", "missed")
 
 
@@ -75,7 +76,7 @@ class Schedule:
 
 
 def cron_trigger(cron: str, zone: str) -> CronTrigger:
-    return CronTrigger.from_crontab(cron, timezone=ZoneInfo(zone))
+    return CronTrigger.from_crontab(scheduler_cron(cron), timezone=ZoneInfo(zone))
 
 
 def _schedule(row: Any) -> Schedule:
@@ -210,7 +211,10 @@ def next_ready_issue(engine: sa.Engine, settings: Settings, list_name: str) -> P
         taken = set(
             connection.execute(
                 sa.select(campaigns.c.issue_number).where(
-                    campaigns.c.list_name == list_name, campaigns.c.status.not_in(NOT_SENT)
+                    campaigns.c.list_name == list_name,
+                    sa.or_(
+                        campaigns.c.status.not_in(NOT_SENT), campaigns.c.started_at.is_not(None)
+                    ),
                 )
             ).scalars()
         )
@@ -223,18 +227,17 @@ def next_ready_issue(engine: sa.Engine, settings: Settings, list_name: str) -> P
     return min(ready)[1] if ready else None
 
 
-def claim_tick(engine: sa.Engine, name: str, tick: datetime, result: str) -> bool:
+def claim_tick(connection: sa.Connection, name: str, tick: datetime, result: str) -> bool:
     """Whether this process is the one to act on ``tick`` (one conditional update)."""
-    with write_transaction(engine) as connection:
-        claimed = connection.execute(
-            sa.update(schedules)
-            .where(
-                schedules.c.name == name,
-                sa.or_(schedules.c.last_tick_at.is_(None), schedules.c.last_tick_at < tick),
-            )
-            .values(last_tick_at=tick, last_result=result)
+    claimed = connection.execute(
+        sa.update(schedules)
+        .where(
+            schedules.c.name == name,
+            sa.or_(schedules.c.last_tick_at.is_(None), schedules.c.last_tick_at < tick),
         )
-        return claimed.rowcount == 1
+        .values(last_tick_at=tick, last_result=result)
+    )
+    return claimed.rowcount == 1
 
 
 def record_result(engine: sa.Engine, name: str, result: str) -> None:
@@ -278,34 +281,40 @@ def run_tick(
     if tick is None:
         return f"schedule {name!r}: no tick due"
     said = f"tick of {shown(tick, schedule.zone)}"
+    try:
+        plan = plan_tick(engine, settings, schedule, renderer)
+    except MailerError as exc:
+        plan, problem = None, f"{exc}"
+    else:
+        problem = "" if plan else f"no ready issue left to send to {schedule.list_name!r}"
     if missed:
         result = (
             f"{said} missed: nothing was running then, and it is now past the misfire grace "
             f"({settings.schedule.misfire_grace}); nothing was sent"
         )
-        if claim_tick(engine, name, tick, result):
-            log.warning("schedule %s: %s", name, result)
-        return result
-    if not claim_tick(engine, name, tick, f"{said}: starting"):
-        return f"{said}: taken by another worker"
-    try:
-        plan = plan_tick(engine, settings, schedule, renderer)
-    except MailerError as exc:
-        result = f"{said}: nothing sent: {exc}"
-        log.error("schedule %s: %s", name, result)
+    elif problem:
+        result = f"{said}: nothing sent: {problem}"
     else:
-        if plan is None:
-            result = f"{said}: no ready issue left to send to {schedule.list_name!r}; nothing sent"
-            log.info("schedule %s: %s", name, result)
-        else:
-            campaign_id = schedule_campaign(
-                engine, plan, tick, schedule.zone, schedule_name=name, clock=clock
+        result = f"{said}: starting"
+    # The claim and the campaign it makes are one transaction: a worker that dies before
+    # the commit leaves the tick to the next, one that dies after leaves a due campaign.
+    with write_transaction(engine) as connection:
+        if not claim_tick(connection, name, tick, result):
+            return f"{said}: taken by another worker"
+        campaign_id = None
+        if plan is not None:
+            values = {"status": "missed", "message": result, "finished_at": now} if missed else {}
+            campaign_id = insert_scheduled(
+                connection, plan, tick, schedule.zone, now, schedule_name=name, **values
             )
-            start = start_due(engine, settings, renderer, campaign_id, owner=owner, clock=clock)
-            result = (
-                f"{said}: campaign {campaign_id} (#{plan.rendered.issue.number}) {start.outcome}"
-                + (f": {start.message}" if start.message else "")
-            )
-            log.info("schedule %s: %s", name, result)
+    if missed or plan is None or campaign_id is None:
+        log.log(logging.WARNING if missed or plan else logging.INFO, "schedule %s: %s", name,
+                result)  # fmt: skip
+        return result
+    start = start_due(engine, settings, renderer, campaign_id, owner=owner, clock=clock)
+    result = f"{said}: campaign {campaign_id} (#{plan.rendered.issue.number}) {start.outcome}" + (
+        f": {start.message}" if start.message else ""
+    )
+    log.info("schedule %s: %s", name, result)
     record_result(engine, name, result)
     return result
