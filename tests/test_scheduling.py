@@ -136,7 +136,7 @@ def test_the_issue_is_rendered_again_when_it_starts(
 def test_an_issue_broken_by_the_send_time_pauses_the_campaign_until_fixed(
     db_project: Project, project_engine: sa.Engine, weekly: list[str], cli: Cli
 ) -> None:
-    due = utc_now() + timedelta(hours=1)
+    due = utc_now() - timedelta(minutes=1)  # it came due a minute ago
     campaign_id = schedule_at(db_project, project_engine, due)
     path = db_project.issues / "0087-postal-pact-and-ai-talent.md"
     good = path.read_text()
@@ -275,4 +275,19 @@ def test_cancel_or_reschedule_racing_a_firing_job_never_both_win(
             assert started.outcome in ("gone", "early")
             assert (campaign.status, campaign.scheduled_at) == ("scheduled", later)
             assert ledger(project_engine, campaign_id) == {}
+    assert outbox(db_project) == []
+
+
+def test_a_scheduled_campaign_paused_before_its_time_resumes_to_waiting_for_it(
+    db_project: Project, project_engine: sa.Engine, weekly: list[str], cli: Cli
+) -> None:
+    campaign = schedule_json(cli, "--at", "+1h")
+    assert cli("campaigns", "pause", str(campaign["id"])).code == 0
+    result = cli("campaigns", "resume", str(campaign["id"]))
+    assert result.code == 0, result.err
+    assert "scheduled again" in result.out
+    again = show_campaign(project_engine, campaign["id"])
+    assert again.status == "scheduled" and again.scheduled_at == datetime.fromisoformat(
+        campaign["scheduled_at"]
+    )
     assert outbox(db_project) == []

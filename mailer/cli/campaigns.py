@@ -138,6 +138,7 @@ def resume_command(
 ) -> None:
     """Continue a paused or interrupted campaign in the foreground."""
     from mailer.cli.dispatch_run import run_campaign
+    from mailer.clock import utc_now
     from mailer.delivery.sending import resume_campaign
     from mailer.delivery.transports.factory import make_transport
 
@@ -145,6 +146,10 @@ def resume_command(
     campaign = show_campaign(context.engine, campaign_id)
     transport = make_transport(campaign.transport, context.settings)
     if campaign.status == "paused" and campaign.started_at is None:
+        if campaign.scheduled_at is not None and campaign.scheduled_at > utc_now():
+            transport.close()  # paused before its time: it goes back to waiting for it
+            _unpause_scheduled(context, campaign)
+            return
         _start_paused(context, campaign)
     else:
         resume_campaign(context.engine, campaign_id)
@@ -156,6 +161,21 @@ def resume_command(
         )
         return
     raise typer.Exit(run_campaign(context, campaign_id, transport, as_json=as_json))
+
+
+def _unpause_scheduled(context: AppContext, campaign: Campaign) -> None:
+    from mailer.clock import utc_now
+    from mailer.db.engine import write_transaction
+    from mailer.delivery.campaigns import move_campaign
+    from mailer.scheduling.one_off import shown
+
+    assert campaign.scheduled_at is not None
+    with write_transaction(context.engine) as connection:
+        move_campaign(connection, campaign.id, ("paused",), "scheduled", utc_now(), message="")
+    out_console().print(
+        f"Campaign {campaign.id} is scheduled again for "
+        f"{shown(campaign.scheduled_at, campaign.zone)}."
+    )
 
 
 def _start_paused(context: AppContext, campaign: Campaign) -> None:

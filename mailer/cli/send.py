@@ -111,8 +111,10 @@ def _schedule(
             f"{plan.transport} for {shown(when, zone_name)}{how}?",
             abort=True,
         )
+    if at is not None and when <= utc_now():  # the question took longer than the time left
+        raise MailerError(f"--at {at!r}: {shown(when, zone_name)} has passed; give a later time")
     campaign_id = schedule_campaign(
-        context.engine, plan, when, zone_name, local_clock=local_time, clock=lambda: now
+        context.engine, plan, when, zone_name, local_clock=local_time, clock=utc_now
     )
     campaign = show_campaign(context.engine, campaign_id)
     if as_json:

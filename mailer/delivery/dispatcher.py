@@ -146,7 +146,7 @@ class Dispatcher:
         ready = self.batches.read(after)
         try:
             while True:
-                came_due = self.waves is not None and ready is None and self.waves.release()
+                came_due = self.waves is not None and self.waves.release(busy=ready is not None)
                 if ready is None and (came_due or (after and self.batches.pending_left())):
                     after = 0  # rows given back behind the cursor (or due now): go round again
                     ready = self.batches.read(after)

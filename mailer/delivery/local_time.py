@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from mailer.db.tables import campaigns, deliveries, subscribers
 from mailer.errors import MailerError
 
 CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+BUSY_RELEASE_SECONDS = 30.0
 
 
 def parse_clock(text: str) -> time:
@@ -151,9 +153,15 @@ class Waves:
         self.campaign_id = campaign_id
         self.grace_seconds = grace_seconds
         self.clock = clock
+        self._released_at = monotonic()
 
-    def release(self, connection: sa.Connection | None = None) -> bool:
-        """Whether rows came due (and are pending now)."""
+    def release(self, connection: sa.Connection | None = None, *, busy: bool = False) -> bool:
+        """Whether rows came due (and are pending now). ``busy``: the sender has batches in
+        hand; rows are released every half minute even so, so that a long wave never keeps
+        the next one waiting past the misfire grace (which would skip it)."""
+        if busy and monotonic() - self._released_at < BUSY_RELEASE_SECONDS:
+            return False
+        self._released_at = monotonic()
         if connection is not None:
             released, _ = release_due(
                 connection, self.campaign_id, self.clock(), self.grace_seconds

@@ -26,6 +26,7 @@ from mailer.delivery.transports.factory import make_transport
 from mailer.errors import MailerError
 
 log = logging.getLogger("mailer.worker")
+MIN_WAIT_SECONDS = 0.5
 
 TransportMaker = Callable[[str, Settings], Transport]
 
@@ -108,7 +109,9 @@ class CampaignRunner:
         if earliest is None:
             return poll_seconds
         seconds: float = (earliest - self.clock()).total_seconds()
-        return max(0.0, min(poll_seconds, seconds))
+        # At least a moment: a wave that is due but held by another sender (or that this
+        # worker cannot resume) must not make the loop spin.
+        return max(MIN_WAIT_SECONDS, min(poll_seconds, seconds))
 
     def run_forever(self, poll_seconds: float) -> None:
         log.info("worker %s started; looking for unattended campaigns every %ss", self.me,

@@ -97,7 +97,7 @@ def reschedule_campaign(
         campaign = find_campaign(connection, campaign_id)
         moved = move_campaign(
             connection, campaign_id, RESCHEDULABLE, "scheduled", clock(),
-            scheduled_at=at, zone=zone, message="",
+            scheduled_at=at, zone=zone, message="", finished_at=None,
         )  # fmt: skip
         if not moved:
             started = (
@@ -141,20 +141,23 @@ def begin_sending(
         campaign = find_campaign(connection, campaign_id)
     if campaign.status != from_state:
         return Start("gone", f"campaign {campaign_id} is {campaign.status}")
+    condition = campaigns.c.scheduled_at == due if due is not None else sa.true()
     try:
         plan = _plan_again(engine, settings, renderer, campaign)
-    except MailerError as exc:
+    except Exception as exc:  # any reason it cannot start is the editor's to see, not a log's
+        reason = str(exc) if isinstance(exc, MailerError) else f"{type(exc).__name__}: {exc}"
         message = (
-            f"could not start: {exc}\nFix it, then `mailer campaigns resume {campaign_id}` "
+            f"could not start: {reason}\nFix it, then `mailer campaigns resume {campaign_id}` "
             f"(or `mailer campaigns cancel {campaign_id}`)."
         )
         with write_transaction(engine) as connection:
-            paused = move_campaign(
-                connection, campaign_id, (from_state,), "paused", clock(), message=message
-            )
-        return Start("paused" if paused else "gone", message)
+            paused = connection.execute(
+                sa.update(campaigns)
+                .where(campaigns.c.id == campaign_id, campaigns.c.status == from_state, condition)
+                .values(status="paused", message=message, updated_at=clock())
+            ).rowcount
+        return Start("paused" if paused == 1 else "gone", message)
     now = clock()
-    condition = campaigns.c.scheduled_at == due if due is not None else sa.true()
     with write_transaction(engine) as connection:
         result = connection.execute(
             sa.update(campaigns)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -25,10 +26,10 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from mailer.clock import Clock, utc_now
 from mailer.config import Settings
-from mailer.db.engine import WRITE_OPTION
 from mailer.db.tables import campaigns, scheduler_jobs
 from mailer.render.pipeline import Renderer
 from mailer.scheduling import recurring
@@ -41,18 +42,37 @@ RECONCILE_SECONDS = 1.0
 
 class SharedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
     """APScheduler's SQL job store, for several workers on one table: a job that another
-    worker already ran and removed is not an error, and the engine is the application's."""
+    worker already ran and removed is not an error, and the engine is the application's.
+
+    A database error (a lock held too long, a dropped connection) is logged, not raised:
+    raised from these calls it would end APScheduler's thread, and nothing would fire again
+    while the worker went on looking alive. The reconcile puts the table right after."""
 
     def update_job(self, job: object) -> None:
-        with contextlib.suppress(JobLookupError):
+        with contextlib.suppress(JobLookupError), _logged("update a job"):
             super().update_job(job)
 
     def remove_job(self, job_id: str) -> None:
-        with contextlib.suppress(JobLookupError):
+        with contextlib.suppress(JobLookupError), _logged("remove a job"):
             super().remove_job(job_id)
+
+    def get_next_run_time(self) -> datetime | None:
+        with _logged("read the next run time"):
+            found: datetime | None = super().get_next_run_time()
+            return found
+        # Look again soon rather than never.
+        return datetime.now(UTC) + timedelta(seconds=RECONCILE_SECONDS)
 
     def shutdown(self) -> None:
         pass  # the engine is disposed of by its owner
+
+
+@contextlib.contextmanager
+def _logged(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        log.warning("job store: could not %s: %s", doing, exc)
 
 
 @dataclass
@@ -104,10 +124,9 @@ def fire_schedule(name: str) -> None:
 class Timekeeper:
     def __init__(self, duties: Duties) -> None:
         self.duties = duties
-        store = SharedJobStore(
-            engine=duties.engine.execution_options(**{WRITE_OPTION: True}),
-            tablename=scheduler_jobs.name,
-        )
+        # Its writes are single statements, so SQLite's deferred BEGIN takes the write lock
+        # at the statement; its reads (several a second) need not queue for that lock.
+        store = SharedJobStore(engine=duties.engine, tablename=scheduler_jobs.name)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": store, "local": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(4)},
