@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+import stat
+import tempfile
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -19,12 +22,15 @@ from pathlib import Path
 from mailer.errors import ConfigError
 
 KEY_FILE_NAME = "secret_key"
+# A key file shorter than this is refused; a new one has 43 characters (32 random bytes).
+KEY_FILE_MIN_BYTES = 32
 SIGNATURE_BYTES = 16
 
 
 def load_secret_key(
     env_name: str, var_dir: Path, environ: Mapping[str, str] | None = None
 ) -> bytes:
+    """The signing key: from ``$env_name`` when set, else ``<var>/secret_key``, made once."""
     environ = os.environ if environ is None else environ
     from_env = environ.get(env_name, "")
     if from_env:
@@ -32,12 +38,59 @@ def load_secret_key(
             raise ConfigError(f"${env_name} is too short: use at least 16 random characters")
         return from_env.encode("utf-8")
     key_file = var_dir / KEY_FILE_NAME
-    if not key_file.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        if not key_file.exists():
+            _create_key_file(key_file)
+        return _read_key_file(key_file)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read or create the signing key {key_file}: {exc.strerror or exc}"
+        ) from None
+
+
+def _create_key_file(key_file: Path) -> None:
+    """Write a new key where no process can see it half-written: a private temporary file,
+    flushed to disk, then linked into place. ``link`` fails if another process won the race,
+    and then its key is the one everybody uses."""
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=".secret_key.", dir=key_file.parent)
+    try:
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(32))
-    return key_file.read_text(encoding="ascii").strip().encode("ascii")
+            handle.write(secrets.token_urlsafe(KEY_FILE_MIN_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, key_file)
+            _sync_folder(key_file.parent)
+    finally:
+        os.unlink(temporary)
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _read_key_file(key_file: Path) -> bytes:
+    """The key file's key, refused when it could not protect anything: too short (an empty
+    key makes every link forgeable) or readable by other users of the machine."""
+    mode = key_file.stat().st_mode
+    if mode & 0o077:
+        raise ConfigError(
+            f"{key_file} can be read by other users (mode {stat.S_IMODE(mode):04o}): "
+            f"run `chmod 600 {key_file}`"
+        )
+    key = key_file.read_bytes().strip()
+    if len(key) < KEY_FILE_MIN_BYTES:
+        raise ConfigError(
+            f"{key_file} holds a key of {len(key)} bytes, fewer than {KEY_FILE_MIN_BYTES}: "
+            "delete it to have a new one made (links already sent stop working), or put "
+            "a longer random key in it"
+        )
+    return key
 
 
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
