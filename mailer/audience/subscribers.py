@@ -253,5 +253,5 @@ def forget_subscriber(engine: sa.Engine, email: str, clock: Clock = utc_now) -> 
             connection.execute(
                 sa.update(suppressions)
                 .where(suppressions.c.address_hash == hashed)
-                .values(email=None, detail="erased on request")
+                .values(email=None, email_key=None, detail="erased on request")
             )

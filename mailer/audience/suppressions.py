@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,17 +39,6 @@ def check_reason(reason: str) -> str:
     return reason
 
 
-def suppressed_hashes(connection: sa.Connection, hashes: Iterable[str]) -> dict[str, str]:
-    """Of these address hashes, the suppressed ones with their reasons."""
-    wanted = list(hashes)
-    if not wanted:
-        return {}
-    query = sa.select(suppressions.c.address_hash, suppressions.c.reason).where(
-        suppressions.c.address_hash.in_(wanted)
-    )
-    return {row.address_hash: row.reason for row in connection.execute(query)}
-
-
 def find_suppression(connection: sa.Connection, key: str) -> Suppression | None:
     row = connection.execute(
         sa.select(suppressions).where(suppressions.c.address_hash == address_hash(key))
@@ -75,6 +63,7 @@ def add_suppression(
         sa.insert(suppressions).values(
             address_hash=address_hash(key),
             email=email,
+            email_key=None if email is None else key,
             reason=check_reason(reason),
             detail=detail,
             created_at=clock(),

@@ -72,6 +72,9 @@ suppressions = sa.Table(
     # sha256 of the address key: what a lookup uses, and all that is left after erasure.
     sa.Column("address_hash", sa.String(64), primary_key=True),
     sa.Column("email", sa.String(320), nullable=True),
+    # subscribers.email_key of the address (None once erased): what a campaign's audience is
+    # anti-joined on, so no query binds the suppressed addresses one by one.
+    sa.Column("email_key", sa.String(320), nullable=True),
     sa.Column("reason", sa.String(16), nullable=False),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime, nullable=False),
@@ -80,6 +83,7 @@ suppressions = sa.Table(
     ),
     # A sender checks each batch against the suppressions added since its snapshot.
     sa.Index("ix_suppressions_created_at", "created_at"),
+    sa.Index("ix_suppressions_email_key", "email_key", unique=True),
 )
 
 CAMPAIGN_STATUSES = (

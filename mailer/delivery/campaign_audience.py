@@ -8,21 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mailer.audience.addresses import address_key
 from mailer.db.tables import deliveries, memberships, subscribers, suppressions
 
 
-def _suppressed_keys(connection: sa.Connection) -> list[str]:
-    """Keys of suppressed addresses that may still have a subscriber row. An erased address
-    (only its hash left) has none: erasure deletes the row and imports refuse the hash."""
-    emails = connection.execute(
-        sa.select(suppressions.c.email).where(suppressions.c.email.is_not(None))
-    ).scalars()
-    return sorted({address_key(email) for email in emails})
-
-
 def audience(
-    connection: sa.Connection,
     list_id: int,
     where: sa.ColumnElement[bool] | None,
     *columns: sa.ColumnElement[Any],
@@ -35,9 +24,10 @@ def audience(
         .join(subscribers, subscribers.c.id == memberships.c.subscriber_id)
         .where(memberships.c.list_id == list_id, memberships.c.status == "confirmed")
     )
-    keys = _suppressed_keys(connection)
-    if keys:
-        query = query.where(subscribers.c.email_key.not_in(keys))
+    # An anti-join: however many addresses are suppressed, the query binds none of them.
+    # (An erased address has no email_key, and no subscriber row either.)
+    suppressed = sa.exists().where(suppressions.c.email_key == subscribers.c.email_key)
+    query = query.where(~suppressed)
     if where is not None:
         query = query.where(where)
     return query
@@ -59,12 +49,12 @@ class RecentSuppressions:
 
     def refresh(self, connection: sa.Connection) -> dict[str, str]:
         rows = connection.execute(
-            sa.select(suppressions.c.email, suppressions.c.reason, suppressions.c.created_at)
+            sa.select(suppressions.c.email_key, suppressions.c.reason, suppressions.c.created_at)
             .where(suppressions.c.created_at >= self.newest - self.OVERLAP)
-            .where(suppressions.c.email.is_not(None))
+            .where(suppressions.c.email_key.is_not(None))
         ).all()
-        for email, reason, created_at in rows:
-            self.reasons.setdefault(address_key(email), reason)
+        for key, reason, created_at in rows:
+            self.reasons.setdefault(key, reason)
             self.newest = max(self.newest, created_at)
         return self.reasons
 
@@ -73,7 +63,7 @@ def count_audience(
     connection: sa.Connection, list_id: int, where: sa.ColumnElement[bool] | None
 ) -> int:
     return int(
-        connection.execute(audience(connection, list_id, where, sa.func.count())).scalar_one()
+        connection.execute(audience(list_id, where, sa.func.count())).scalar_one()
     )
 
 
@@ -87,7 +77,6 @@ def snapshot(
     """Write the campaign's ledger: one pending row per recipient not in it already."""
     already = sa.select(deliveries.c.subscriber_id).where(deliveries.c.campaign_id == campaign_id)
     rows = audience(
-        connection,
         list_id,
         where,
         sa.literal(campaign_id, type_=deliveries.c.campaign_id.type),
