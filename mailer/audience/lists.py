@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
-from mailer.db.tables import MEMBERSHIP_STATUSES, lists, memberships
+from mailer.db.tables import MEMBERSHIP_STATUSES, list_unsubscribes, lists, memberships
 from mailer.errors import MailerError
 
 LIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
@@ -83,16 +83,39 @@ def create_list(
         exists = connection.execute(sa.select(lists.c.id).where(lists.c.name == name)).first()
         if exists is not None:
             raise MailerError(f"a list named {name!r} already exists")
+        now = clock()
         connection.execute(
             sa.insert(lists).values(
                 name=name,
                 title=title or name,
                 description=description,
                 double_opt_in=double_opt_in,
-                created_at=clock(),
+                created_at=now,
             )
         )
-        return find_list(connection, name)
+        created = find_list(connection, name)
+        _restore_unsubscribes(connection, created, now)
+        return created
+
+
+def _restore_unsubscribes(connection: sa.Connection, created: MailingList, now: datetime) -> None:
+    """Whoever had unsubscribed from an earlier list of this name is unsubscribed from this
+    one: neither an import nor ``add`` will then confirm them again."""
+    kept = list_unsubscribes.c.list_name == created.name
+    connection.execute(
+        sa.insert(memberships).from_select(
+            ["list_id", "subscriber_id", "status", "source", "created_at", "updated_at"],
+            sa.select(
+                sa.literal(created.id, type_=memberships.c.list_id.type),
+                list_unsubscribes.c.subscriber_id,
+                sa.literal("unsubscribed"),
+                list_unsubscribes.c.source,
+                sa.literal(now, type_=memberships.c.created_at.type),
+                list_unsubscribes.c.unsubscribed_at,
+            ).where(kept),
+        )
+    )
+    connection.execute(sa.delete(list_unsubscribes).where(kept))
 
 
 def _counts(connection: sa.Connection) -> dict[int, dict[str, int]]:
@@ -113,12 +136,35 @@ def all_lists(engine: sa.Engine) -> list[MailingList]:
     return [_row_to_list(row, counts.get(int(row.id))) for row in rows]
 
 
-def delete_list(engine: sa.Engine, name: str) -> int:
-    """Delete the list and its memberships (subscribers and suppressions stay); returns members."""
+@dataclass(frozen=True)
+class ListDeletion:
+    memberships: int
+    """How many memberships went with the list."""
+    unsubscribes_kept: int
+    """Of those, the unsubscribed ones, kept for a list created again under the name."""
+
+
+def delete_list(engine: sa.Engine, name: str) -> ListDeletion:
+    """Delete the list and its memberships; subscribers, suppressions and the record of who
+    unsubscribed from it stay."""
     with write_transaction(engine) as connection:
         mailing_list = find_list(connection, name)
         members = connection.execute(
             sa.select(sa.func.count()).where(memberships.c.list_id == mailing_list.id)
         ).scalar_one()
+        unsubscribed = sa.select(
+            sa.literal(name, type_=list_unsubscribes.c.list_name.type),
+            memberships.c.subscriber_id,
+            memberships.c.source,
+            memberships.c.updated_at,
+        ).where(memberships.c.list_id == mailing_list.id, memberships.c.status == "unsubscribed")
+        kept = connection.execute(
+            sa.select(sa.func.count()).select_from(unsubscribed.subquery())
+        ).scalar_one()
+        connection.execute(
+            sa.insert(list_unsubscribes).from_select(
+                ["list_name", "subscriber_id", "source", "unsubscribed_at"], unsubscribed
+            )
+        )
         connection.execute(sa.delete(lists).where(lists.c.id == mailing_list.id))
-    return int(members)
+    return ListDeletion(int(members), int(kept))

@@ -76,11 +76,17 @@ def delete_command(
     name: Annotated[str, typer.Argument(help="The list to delete.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete a list and its memberships (subscribers and suppressions are kept)."""
+    """Delete a list and its memberships (subscribers, suppressions and who unsubscribed are
+    kept)."""
     if not yes:
         typer.confirm(f"Delete the list {name!r} and all its memberships?", abort=True)
-    members = delete_list(app_context(ctx).engine, name)
-    out_console().print(f"Deleted list {name!r} ({members} memberships).")
+    deleted = delete_list(app_context(ctx).engine, name)
+    kept = (
+        f"; {deleted.unsubscribes_kept} unsubscribed stay unsubscribed if {name!r} is created again"
+        if deleted.unsubscribes_kept
+        else ""
+    )
+    out_console().print(f"Deleted list {name!r} ({deleted.memberships} memberships{kept}).")
 
 
 def register(app: typer.Typer) -> None:

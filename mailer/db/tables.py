@@ -66,6 +66,23 @@ memberships = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# Who had unsubscribed from a list that was deleted, by the list's name: an unsubscribe is a
+# consent record, so a list created again under that name starts with them unsubscribed.
+list_unsubscribes = sa.Table(
+    "list_unsubscribes",
+    metadata,
+    sa.Column("list_name", sa.String(100), primary_key=True),
+    sa.Column(
+        "subscriber_id",
+        BigId,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("source", sa.String(200), nullable=False, server_default=""),
+    sa.Column("unsubscribed_at", UtcDateTime, nullable=False),
+    sa.Index("ix_list_unsubscribes_subscriber_id", "subscriber_id"),
+)
+
 suppressions = sa.Table(
     "suppressions",
     metadata,
