@@ -117,3 +117,62 @@ def test_a_time_the_clocks_pass_twice_is_refused_with_both_readings() -> None:
 def test_what_it_cannot_read_is_refused_with_the_forms_it_can(text: str) -> None:
     with pytest.raises(WhenError, match=r"--at"):
         parse_when(text, SHANGHAI, NOW)
+
+
+TOO_FAR_AHEAD = [
+    *("+99999999d", "+999999999h", "+99999999999999999999w", "+3654d", "+1w99999999999m"),
+    *("2037-01-01 09:00", "9999-12-31 23:59", "9999-12-31T23:59Z", "9999-12-31T23:59-14:00"),
+]
+
+
+@pytest.mark.parametrize("text", TOO_FAR_AHEAD)
+def test_a_time_too_far_ahead_is_refused_naming_the_option(text: str) -> None:
+    # Year 9999 in a zone east of UTC is past the last date Python can hold: it used to be
+    # stored, and then every `mailer campaigns` listing crashed on it.
+    for zone in (SHANGHAI, NEW_YORK, ZoneInfo("Pacific/Kiritimati")):
+        with pytest.raises(WhenError, match=r"^--at .*: .*(too far|ten years)"):
+            parse_when(text, zone, NOW)
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01 00:00", "0001-01-01T00:00Z", "0001-01-01 00:00:00+14:00"]
+)
+def test_the_first_day_python_knows_is_in_the_past_in_every_zone(text: str) -> None:
+    for zone in (SHANGHAI, NEW_YORK, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")):
+        with pytest.raises(WhenError, match=r"^--at .*in the past"):
+            parse_when(text, zone, NOW)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10**30), st.sampled_from("wdhmWDHM")), min_size=1, max_size=4
+    ),
+    ZONES,
+)
+def test_any_relative_time_is_within_ten_years_or_refused(
+    parts: list[tuple[int, str]], zone: ZoneInfo
+) -> None:
+    text = "+" + "".join(f"{amount}{unit}" for amount, unit in parts)
+    try:
+        moment = parse_when(text, zone, NOW)
+    except WhenError as refused:
+        assert str(refused).startswith(f"--at {text!r}: ")
+        return
+    assert NOW < moment <= NOW + timedelta(days=3653)
+
+
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)),
+    st.sampled_from(["", "Z", "+14:00", "-12:00", "+00:00"]),
+    ZONES,
+)
+def test_any_date_python_can_hold_is_read_or_refused_with_a_message(
+    moment: datetime, offset: str, zone: ZoneInfo
+) -> None:
+    text = moment.isoformat(timespec="minutes") + offset
+    try:
+        parsed = parse_when(text, zone, NOW)
+    except WhenError as refused:
+        assert str(refused).startswith("--at ")
+        return
+    assert NOW < parsed <= NOW + timedelta(days=3653)

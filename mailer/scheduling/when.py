@@ -4,7 +4,7 @@ Accepted: ``2026-11-23T09:00`` and ``2026-11-23 09:00`` (seconds optional; a tra
 ``+08:00`` names the offset itself), ``today 18:00``, ``tomorrow 09:00``, and ``+2h``, ``+90m``,
 ``+1d``, ``+1w`` or sums of them (``+1h30m``). A wall-clock time the zone skips (the spring DST
 gap) or passes twice (the autumn overlap) is refused with the two readings or the nearest valid
-times, as is any time not in the future. The result is in UTC.
+times, as is any time not in the future or more than ten years ahead. The result is in UTC.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ ABSOLUTE = re.compile(
     r"(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2}(?::\d{2})?)\s*(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE
 )
 FORMS = "2026-11-23T09:00, '2026-11-23 09:00', 'tomorrow 09:00' or +2h"
+# Further ahead than any real plan, so a time past it is a typo (+99999999d). It also keeps
+# every stored time clear of the year 9999, past which a campaign's time could not even be
+# shown in a zone east of UTC.
+HORIZON = timedelta(days=3653)
+TOO_FAR = "give a time within the next ten years"
 
 
 class WhenError(MailerError):
@@ -41,8 +46,13 @@ def zone_named(name: str, option: str) -> ZoneInfo:
 
 
 def _shown(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({moment.astimezone(UTC):%Y-%m-%dT%H:%MZ})"
+    utc = moment.astimezone(UTC)
+    stamp = f"{utc.year:04d}-{utc:%m-%dT%H:%MZ}"
+    try:
+        local = moment.astimezone(zone)
+    except OverflowError:  # the first or last day Python can hold, seen from another zone
+        return stamp
+    return f"{local.year:04d}-{local:%m-%d %H:%M} {local.tzname()} ({stamp})"
 
 
 def local_time(day: date, clock: time, zone: ZoneInfo, said: str) -> datetime:
@@ -76,7 +86,7 @@ def _clock(hours: int, minutes: int, said: str) -> time:
     return time(hours, minutes)
 
 
-def _absolute(found: re.Match[str], zone: ZoneInfo, said: str) -> datetime:
+def _absolute(found: re.Match[str], zone: ZoneInfo, said: str, now: datetime) -> datetime:
     day_text, clock_text, offset = found.groups()
     try:
         day = date.fromisoformat(day_text)
@@ -84,37 +94,58 @@ def _absolute(found: re.Match[str], zone: ZoneInfo, said: str) -> datetime:
         clock = _clock(parts[0], parts[1], said).replace(second=parts[2] if len(parts) > 2 else 0)
     except ValueError as exc:
         raise WhenError(f"--at {said!r}: {exc}") from None
-    if offset is None:
-        return local_time(day, clock, zone, said)
     try:
+        if offset is None:
+            return local_time(day, clock, zone, said)
         stamp = datetime.fromisoformat(f"{day_text}T{clock:%H:%M:%S}{offset.upper()}")
+        return stamp.astimezone(UTC)
     except ValueError as exc:
         raise WhenError(f"--at {said!r}: {exc}") from None
-    return stamp.astimezone(UTC)
+    except OverflowError:
+        # Only the first and the last day Python can hold get here: read in UTC, they fall
+        # outside its range.
+        if day < now.date():
+            raise WhenError(
+                f"--at {said!r}: {day_text} is in the past; give a later time"
+            ) from None
+        raise WhenError(f"--at {said!r}: {day_text} is too far ahead; {TOO_FAR}") from None
+
+
+def _relative(amounts: str, said: str) -> timedelta:
+    delta = timedelta()
+    try:
+        for amount, unit in RELATIVE_PART.findall(amounts):
+            delta += timedelta(**{UNITS[unit.lower()]: int(amount)})
+    except (OverflowError, ValueError):  # more days than a timedelta holds, or digits
+        raise WhenError(f"--at {said!r}: too far ahead; {TOO_FAR}") from None
+    if not delta:
+        raise WhenError(f"--at {said!r}: that is now; say how far ahead, e.g. +2h")
+    if delta > HORIZON:
+        raise WhenError(f"--at {said!r}: more than ten years ahead; {TOO_FAR}")
+    return delta
 
 
 def parse_when(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     """The UTC instant ``text`` names, read in ``zone``, which must be after ``now``."""
     said = text.strip()
     if relative := RELATIVE.fullmatch(said):
-        delta = timedelta()
-        for amount, unit in RELATIVE_PART.findall(relative.group(1)):
-            delta += timedelta(**{UNITS[unit.lower()]: int(amount)})
-        if not delta:
-            raise WhenError(f"--at {said!r}: that is now; say how far ahead, e.g. +2h")
-        return now.astimezone(UTC) + delta
+        return now.astimezone(UTC) + _relative(relative.group(1), said)
     if day_word := DAY_WORD.fullmatch(said):
         word, hours, minutes = day_word.groups()
         today = now.astimezone(zone).date()
         day = today + timedelta(days=1 if word.lower() == "tomorrow" else 0)
         moment = local_time(day, _clock(int(hours), int(minutes), said), zone, said)
     elif absolute := ABSOLUTE.fullmatch(said):
-        moment = _absolute(absolute, zone, said)
+        moment = _absolute(absolute, zone, said, now)
     else:
         raise WhenError(f"--at {said!r}: not a time this understands; write it as {FORMS}")
     if moment <= now:
         raise WhenError(
             f"--at {said!r}: {_shown(moment, zone)} is in the past (it is now "
             f"{_shown(now.astimezone(UTC), zone)}); give a later time"
+        )
+    if moment - now > HORIZON:
+        raise WhenError(
+            f"--at {said!r}: {_shown(moment, zone)} is more than ten years ahead; {TOO_FAR}"
         )
     return moment
