@@ -7,35 +7,32 @@ names the environment variable that holds each secret.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mailer.config_environment import (
+    ENV_CONFIG_PATH,
+    EnvironmentSettings,
+    read_environment,
+    unknown_variables,
+)
+from mailer.config_values import DAY_SECONDS, check_email, check_zone
+from mailer.config_values import check_cron as check_cron
+from mailer.config_values import duration_seconds as duration_seconds
+from mailer.config_values import scheduler_cron as scheduler_cron
 from mailer.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "mailer.toml"
-ENV_CONFIG_PATH = "MAILER_CONFIG"
-ENV_PREFIX = "MAILER_"
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_email(value: str) -> str:
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
-    return value
+    # No inf or nan: every number here reaches a sleep, a timedelta or an int().
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NewsletterSettings(Section):
@@ -56,17 +53,17 @@ class NewsletterSettings(Section):
     @field_validator("from_email")
     @classmethod
     def _from_email(cls, value: str) -> str:
-        return _check_email(value)
+        return check_email(value)
 
     @field_validator("reply_to")
     @classmethod
     def _reply_to(cls, value: str) -> str:
-        return _check_email(value) if value else value
+        return check_email(value) if value else value
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        return _check_zone(value)
+        return check_zone(value)
 
     @field_validator("base_url")
     @classmethod
@@ -95,10 +92,12 @@ class SendGridSettings(Section):
     api_key_env: str = Field("SENDGRID_API_KEY", description="Env var holding the API key.")
     host: str = Field("https://api.sendgrid.com", description="API base URL.")
     batch_size: int = Field(1000, ge=1, le=1000, description="Recipients per request.")
-    timeout: float = Field(30.0, gt=0, description="Seconds before a request is given up.")
+    timeout: float = Field(30.0, gt=0, le=3600, description="Seconds before a request is given up.")
     sandbox: bool = Field(False, description="Validate requests without delivering mail.")
     categories: list[str] = Field(default_factory=list, description="SendGrid categories.")
-    asm_group_id: int = Field(0, ge=0, description="Unsubscribe group id; 0 for none.")
+    asm_group_id: int = Field(
+        0, ge=0, le=2**31 - 1, description="Unsubscribe group id; 0 for none."
+    )
     click_tracking: bool = Field(False, description="Let SendGrid rewrite links to count clicks.")
     open_tracking: bool = Field(False, description="Let SendGrid add a pixel to count opens.")
 
@@ -126,88 +125,29 @@ class TransportSettings(Section):
 
 class DeliverySettings(Section):
     max_per_second: float = Field(
-        0.0, ge=0, description="Cap on messages per second over all senders; 0 for none."
+        0.0,
+        ge=0,
+        le=1_000_000,
+        description="Cap on messages per second over all senders; 0 for none.",
     )
     retry_attempts: int = Field(
         5, ge=1, le=100, description="Tries of a batch on 5xx or connection errors."
     )
     retry_base_seconds: float = Field(
-        1.0, gt=0, description="First wait between tries; doubles each time, with jitter."
+        1.0,
+        gt=0,
+        le=DAY_SECONDS,
+        description="First wait between tries; doubles each time, with jitter.",
     )
-    retry_max_seconds: float = Field(60.0, gt=0, description="Longest wait between tries.")
+    retry_max_seconds: float = Field(
+        60.0, gt=0, le=DAY_SECONDS, description="Longest wait between tries."
+    )
     stale_after_seconds: float = Field(
         300.0,
         gt=0,
+        le=30 * DAY_SECONDS,
         description="Silence after which another host may take over a campaign's sending.",
     )
-
-
-def _check_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone such as 'Asia/Shanghai'") from None
-    return value
-
-
-DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-
-
-def duration_seconds(text: str) -> float:
-    """``1h``, ``90m``, ``1h30m``, ``2d``, ``45s`` or a plain number of seconds."""
-    said = text.strip()
-    if said.replace(".", "", 1).isdigit():
-        return float(said)
-    found = DURATION.fullmatch(said)
-    if not said or found is None:
-        raise ValueError(f"{text!r} is not a duration such as '1h', '30m' or '1h30m'")
-    days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
-    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
-
-
-DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-NUMERIC_DAYS = re.compile(r"(\*|\d+(?:-\d+)?)(?:/(\d+))?")
-
-
-def _weekdays(field: str) -> str:
-    """Cron's weekday field with cron's numbers (0 and 7 = Sunday) written as names:
-    APScheduler reads numbers with 0 = Monday, so `1-5` would mean Tuesday to Saturday."""
-    if field == "*":
-        return field
-    days: set[int] = set()
-    for part in field.split(","):
-        found = NUMERIC_DAYS.fullmatch(part)
-        if found is None:
-            return field  # names (mon-fri) mean the same to both; leave them as written
-        span, step = found.group(1), int(found.group(2) or 1)
-        first, _, last = span.partition("-")
-        low, high = (0, 7) if span == "*" else (int(first), int(last or first))
-        if high > 7 or low > high or step < 1:
-            raise ValueError(f"weekday {part!r}: give 0-7 (0 and 7 are Sunday) or names")
-        days.update(day % 7 for day in range(low, high + 1, step))
-    return ",".join(DAY_NAMES[day] for day in sorted(days))
-
-
-def scheduler_cron(value: str) -> str:
-    """A five-field crontab line as APScheduler should read it (weekdays as names)."""
-    fields = value.split()
-    if len(fields) != 5:
-        raise ValueError(f"has {len(fields)} fields, not 5")
-    return " ".join([*fields[:4], _weekdays(fields[4])])
-
-
-def check_cron(value: str) -> str:
-    """A five-field crontab line (minute hour day month weekday), read as cron reads it."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        CronTrigger.from_crontab(scheduler_cron(value))
-    except ValueError as exc:
-        raise ValueError(
-            f"{value!r} is not a cron expression (minute hour day month weekday, "
-            f"e.g. '0 9 * * MON'): {exc}"
-        ) from None
-    return value
 
 
 class RecurringSchedule(Section):
@@ -231,7 +171,7 @@ class RecurringSchedule(Section):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        return _check_zone(value) if value else value
+        return check_zone(value) if value else value
 
 
 class ScheduleSettings(Section):
@@ -283,26 +223,6 @@ class Settings(Section):
     source: Path | None = Field(None, exclude=True, description="The file these came from.")
 
 
-def _env_overrides(
-    model: type[BaseModel], environ: Mapping[str, str], prefix: str
-) -> dict[str, Any]:
-    """Collect ``MAILER_SECTION_KEY`` values for every known field, walking nested sections."""
-    found: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        if name == "source":
-            continue
-        key = f"{prefix}{name.upper()}"
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            nested = _env_overrides(annotation, environ, key + "_")
-            if nested:
-                found[name] = nested
-        elif key in environ:
-            raw = environ[key]
-            found[name] = json.loads(raw) if raw.lstrip().startswith("[") else raw
-    return found
-
-
 def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in overrides.items():
@@ -313,14 +233,29 @@ def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _describe(error: Mapping[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"])
+def _describe(error: Mapping[str, Any], location: str) -> str:
     section, _, key = location.rpartition(".")
     if error["type"] == "extra_forbidden":
         where = f"[{section}] " if section else ""
         return f"{where}unknown key {key!r}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{location}: {message}"
+    return f"{location}: {message}" if location else message
+
+
+def _problems(exc: ValidationError, origin: str, environment: EnvironmentSettings) -> str:
+    """One line: the file's problems after its name, then each variable's after its name."""
+    in_file: list[str] = []
+    in_environment: list[str] = []
+    for error in exc.errors():
+        found = environment.variable_for(error["loc"])
+        if found is None:
+            in_file.append(_describe(error, ".".join(str(part) for part in error["loc"])))
+        else:
+            variable, inside = found
+            in_environment.append(f"environment variable {variable}: {_describe(error, inside)}")
+    if in_file:
+        in_environment.insert(0, f"{origin}: " + "; ".join(in_file))
+    return "; ".join(in_environment)
 
 
 def _resolve_paths(settings: Settings, root: Path) -> Settings:
@@ -388,13 +323,14 @@ def load_settings(
             raise ConfigError(f"{path}: not valid UTF-8 ({exc.reason})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from None
-    overrides = _env_overrides(Settings, environ, ENV_PREFIX)
-    if overrides:
-        origin += " and MAILER_* environment variables"
+    environment = read_environment(Settings, environ)
+    merged = _merge(data, environment.values)
+    problems = environment.problems + unknown_variables(Settings, environ, merged)
+    if problems:
+        raise ConfigError("; ".join(problems))
     try:
-        settings = Settings.model_validate(_merge(data, overrides))
+        settings = Settings.model_validate(merged)
     except ValidationError as exc:
-        problems = "; ".join(_describe(error) for error in exc.errors())
-        raise ConfigError(f"{origin}: {problems}") from None
+        raise ConfigError(_problems(exc, origin, environment)) from None
     root = path.parent.resolve() if path is not None else cwd.resolve()
     return _resolve_paths(settings, root).model_copy(update={"source": path})

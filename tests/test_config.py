@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailer.config import Settings, load_settings
 from mailer.errors import ConfigError
@@ -117,3 +119,127 @@ def test_example_config_documents_every_setting_and_loads(tmp_path: Path) -> Non
         previous = stripped or previous
     assert documented == _documented_keys(Settings)
     assert settings.newsletter.postal_address
+
+
+def _load_with(tmp_path: Path, env: dict[str, str], text: str = "") -> Settings:
+    config = write(tmp_path / "c.toml", text)
+    return load_settings(config, environ=env, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("variable", "suggestion"),
+    [
+        ("MAILER_DELIVERY_MAX_PER_SECONDS", "MAILER_DELIVERY_MAX_PER_SECOND"),
+        ("MAILER_TRANSPORT_SENDGRID_HOTS", "MAILER_TRANSPORT_SENDGRID_HOST"),
+        ("MAILER_TRANSPORTS_SENDGRID_HOST", "MAILER_TRANSPORT_SENDGRID_HOST"),
+        ("MAILER_TRANSPORT_SENDGRID", None),
+        ("MAILER_DATABASE", None),
+        ("MAILER_", None),
+    ],
+)
+def test_an_unknown_mailer_variable_is_an_error_naming_it(
+    tmp_path: Path, variable: str, suggestion: str | None
+) -> None:
+    # A misspelled host would otherwise send real mail through the real SendGrid.
+    with pytest.raises(ConfigError) as caught:
+        _load_with(tmp_path, {variable: "abc"})
+    assert f"environment variable {variable} is not a setting" in str(caught.value)
+    if suggestion:
+        assert f"did you mean {suggestion}?" in str(caught.value)
+
+
+def test_only_variables_meant_otherwise_are_let_through(tmp_path: Path) -> None:
+    named = write(tmp_path / "named.toml", '[web]\nsecret_key_env = "MAILER_LINK_KEY"\n')
+    meant = {
+        "MAILER_CONFIG": str(named),
+        "MAILER_SECRET_KEY": "k" * 32,  # the default web.secret_key_env
+        "MAILER_SMTP_PASSWORD": "secret",  # the default transport.smtp.password_env
+        "MAILER_TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1/test",
+        "MAILER_LINK_KEY": "k" * 32,  # named by the file
+        "MAILER_TRANSPORT_SENDGRID_API_KEY_ENV": "MAILER_SG_KEY",  # names the next one
+        "MAILER_SG_KEY": "SG.x",
+        "mailer_lowercase": "not ours",
+        "OTHER_MAILER_THING": "not ours",
+    }
+    settings = load_settings(None, environ=meant, cwd=tmp_path)
+    assert settings.web.secret_key_env == "MAILER_LINK_KEY"
+    assert settings.transport.sendgrid.api_key_env == "MAILER_SG_KEY"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, environ={**meant, "MAILER_SG_KEYS": "x"}, cwd=tmp_path)
+    assert str(caught.value) == (
+        "environment variable MAILER_SG_KEYS is not a setting; did you mean MAILER_SG_KEY?"
+    )
+
+
+def test_every_setting_can_be_set_from_its_variable(tmp_path: Path) -> None:
+    env = {
+        "MAILER_NEWSLETTER_NAME": "[Tech] Weekly",  # starts like JSON, but is plain text
+        "MAILER_DELIVERY_MAX_PER_SECOND": "12.5",
+        "MAILER_SCHEDULE_RECURRING": '[{"name": "w", "cron": "0 9 * * 1", "list": "weekly"}]',
+    }
+    settings = _load_with(tmp_path, env)
+    assert settings.newsletter.name == "[Tech] Weekly"
+    assert settings.delivery.max_per_second == 12.5
+    assert settings.schedule.recurring[0].name == "w"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("MAILER_TRANSPORT_SENDGRID_CATEGORIES", "[bad", "not a JSON list"),
+        ("MAILER_TRANSPORT_SENDGRID_CATEGORIES", "weekly", "not a JSON list"),
+        ("MAILER_TRANSPORT_SENDGRID_CATEGORIES", "[1, {}]", "valid string"),
+        ("MAILER_SCHEDULE_RECURRING", '[{"name": "w"}]', "required"),
+        ("MAILER_DELIVERY_MAX_PER_SECOND", "inf", "finite"),
+        ("MAILER_DELIVERY_MAX_PER_SECOND", "nan", "finite"),
+        ("MAILER_DELIVERY_MAX_PER_SECOND", "-1", "greater than or equal to 0"),
+        ("MAILER_DELIVERY_MAX_PER_SECOND", "1e400", "finite"),
+        ("MAILER_DELIVERY_MAX_PER_SECOND", "1e300", "less than or equal"),
+        ("MAILER_DELIVERY_RETRY_BASE_SECONDS", "Infinity", "finite"),
+        ("MAILER_DELIVERY_STALE_AFTER_SECONDS", "1e300", "less than or equal"),
+        ("MAILER_TRANSPORT_SENDGRID_TIMEOUT", "1e300", "less than or equal"),
+        ("MAILER_TRANSPORT_SENDGRID_ASM_GROUP_ID", "99999999999999999999", "less than or equal"),
+        ("MAILER_SCHEDULE_MISFIRE_GRACE", "99999999999d", "too long"),
+        ("MAILER_SCHEDULE_MISFIRE_GRACE", "9" * 400, "too long"),
+        ("MAILER_NEWSLETTER_NAME", "Tech\udcff", "not valid UTF-8"),
+    ],
+)
+def test_a_wrong_value_from_the_environment_names_the_variable(
+    tmp_path: Path, variable: str, value: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load_with(tmp_path, {variable: value})
+    message = str(caught.value)
+    assert message.startswith(f"environment variable {variable}: "), message
+    assert fragment in message
+    assert "\n" not in message
+
+
+@given(
+    st.sampled_from(
+        [
+            "delivery.max_per_second",
+            "delivery.retry_base_seconds",
+            "delivery.retry_max_seconds",
+            "delivery.stale_after_seconds",
+            "transport.sendgrid.timeout",
+        ]
+    ),
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.sampled_from(["inf", "-inf", "nan", "NaN", "1e309", "-0", "1_000", " 3 ", ""]),
+        st.text(max_size=12),
+    ),
+)
+def test_every_time_and_rate_setting_is_finite_and_bounded_or_refused(key: str, value: str) -> None:
+    # Values reach sleeps, timedeltas and int(): inf or 1e300 crashed a send half way.
+    variable = "MAILER_" + key.replace(".", "_").upper()
+    try:
+        settings = load_settings(None, environ={variable: value}, cwd=Path("/nonexistent"))
+    except ConfigError as refused:
+        assert str(refused).startswith(f"environment variable {variable}: ")
+        return
+    number: object = settings
+    for part in key.split("."):
+        number = getattr(number, part)
+    assert isinstance(number, float) and 0 <= number <= 10**7
