@@ -18,17 +18,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from apscheduler.triggers.cron import CronTrigger
 
 from mailer.catalog import catalog
 from mailer.clock import Clock, utc_now
-from mailer.config import RecurringSchedule, Settings, check_cron, scheduler_cron
+from mailer.config import RecurringSchedule, Settings, check_cron
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns, schedules
 from mailer.delivery.campaigns import iso
 from mailer.delivery.sending import SendPlan, plan_send
 from mailer.errors import MailerError
 from mailer.render.pipeline import Renderer
+from mailer.scheduling.cron import CronSchedule, cron_trigger
 from mailer.scheduling.one_off import insert_scheduled, shown, start_due
 
 log = logging.getLogger("mailer.schedules")
@@ -52,7 +52,7 @@ class Schedule:
     last_tick_at: datetime | None
     last_result: str
 
-    def trigger(self) -> CronTrigger:
+    def trigger(self) -> CronSchedule:
         return cron_trigger(self.cron, self.zone)
 
     def next_tick(self, now: datetime) -> datetime | None:
@@ -73,10 +73,6 @@ class Schedule:
             "last_tick": iso(self.last_tick_at),
             "last_result": self.last_result,
         }
-
-
-def cron_trigger(cron: str, zone: str) -> CronTrigger:
-    return CronTrigger.from_crontab(scheduler_cron(cron), timezone=ZoneInfo(zone))
 
 
 def _schedule(row: Any) -> Schedule:
@@ -170,7 +166,7 @@ def sync_config(engine: sa.Engine, settings: Settings, clock: Clock = utc_now) -
 
 
 def ticks_between(
-    trigger: CronTrigger, start: datetime, end: datetime, previous: datetime | None = None
+    trigger: CronSchedule, start: datetime, end: datetime, previous: datetime | None = None
 ) -> Iterator[datetime]:
     """The trigger's fire times in (start, end], in UTC, each wall-clock time once: in the
     autumn hour the clocks pass twice, a 01:30 tick comes once, as with cron, not twice (two

@@ -33,6 +33,7 @@ from mailer.config import Settings
 from mailer.db.tables import campaigns, scheduler_jobs
 from mailer.render.pipeline import Renderer
 from mailer.scheduling import recurring
+from mailer.scheduling.cron import days_are_either
 from mailer.scheduling.one_off import start_due
 
 log = logging.getLogger("mailer.scheduler")
@@ -166,8 +167,12 @@ class Timekeeper:
                 campaign_id,
             )  # fmt: skip
         for schedule in recurring.all_schedules(engine):
+            # "days: either" is part of the name so that jobs stored before cron's day rule
+            # was followed are replaced.
+            days = " (days: either)" if days_are_either(schedule.cron) else ""
             wanted[f"schedule:{schedule.name}"] = (
-                f"schedule {schedule.name}: {schedule.cron} in {schedule.zone}", fire_schedule,
+                f"schedule {schedule.name}: {schedule.cron} in {schedule.zone}{days}",
+                fire_schedule,
                 schedule.trigger(),
                 schedule.name,
             )  # fmt: skip
