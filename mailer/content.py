@@ -209,7 +209,7 @@ def issue_files(issues_dir: Path) -> list[Path]:
 
 def find_issue(reference: str, issues_dir: Path) -> Path:
     """Resolve an issue given as a path or as a number (``87`` finds ``0087-*.md``)."""
-    if reference.isdigit():
+    if reference.isdecimal():  # not isdigit: "²" is a digit that int() cannot read
         wanted = int(reference)
         matches = [p for p in issue_files(issues_dir) if int(p.name.split("-", 1)[0]) == wanted]
         if len(matches) == 1:
