@@ -26,6 +26,7 @@ from mailer.cli import (
     subscribers,
     worker,
 )
+from mailer.cli.argv_text import refuse_words_that_are_not_text
 from mailer.cli.context import AppContext, err_console
 from mailer.errors import MailerError
 
@@ -52,9 +53,11 @@ def root(
         ),
     ] = None,
 ) -> None:
-    context = AppContext(config_path=config)
-    ctx.obj = context
-    ctx.call_on_close(context.close)
+    if isinstance(ctx.obj, AppContext):  # made by main(), which reports what went wrong
+        ctx.obj.config_path = config
+    else:
+        ctx.obj = AppContext(config_path=config)
+    ctx.call_on_close(ctx.obj.close)
 
 
 for module in (
@@ -64,18 +67,43 @@ for module in (
     module.register(app)
 
 
+def _database_failure(exc: Exception, context: AppContext) -> MailerError | None:
+    """The error to show for a database that failed during a command (the server went away,
+    a lock was held longer than the busy timeout), or None when ``exc`` is something else."""
+    errors = sys.modules.get("sqlalchemy.exc")  # not loaded: the command never used a database
+    if errors is None or not isinstance(exc, errors.OperationalError):
+        return None
+    from mailer.db.engine import database_failed
+
+    return database_failed(context.database_url, exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this directly)."""
-    # Standalone mode lets Typer print usage errors its own way (exit 2) on any Typer version;
-    # it ends by raising SystemExit, whose code is the answer.
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    context = AppContext(config_path=None)
+    # Standalone mode lets click print usage errors its own way (exit 2); it ends by raising
+    # SystemExit, whose code is the answer.
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="mailer")
+        refuse_words_that_are_not_text(command, args)
+        command.main(args=args, prog_name="mailer", obj=context)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except MailerError as exc:
-        err_console().print(f"error: {exc}", style="red", markup=False, highlight=False)
+        _report(exc)
+        return 1
+    except Exception as exc:
+        failure = _database_failure(exc, context)
+        if failure is None:
+            raise
+        _report(failure)
         return 1
     return 0
+
+
+def _report(exc: MailerError) -> None:
+    err_console().print(f"error: {exc}", style="red", markup=False, highlight=False)
 
 
 def console_main() -> None:

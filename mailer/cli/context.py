@@ -72,6 +72,11 @@ class AppContext:
 
         return open_database(self.settings.database.url)
 
+    @property
+    def database_url(self) -> str | None:
+        """The database's URL once the settings are loaded (to name it in an error)."""
+        return self.settings.database.url if "settings" in self.__dict__ else None
+
     def close(self) -> None:
         """Close pooled database connections before the process (or the test) moves on."""
         if "engine" in self.__dict__:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mailer.cli.context import app_context, out_console, print_json
-from mailer.db.engine import create_db_engine
+from mailer.db.engine import create_db_engine, probe
 from mailer.db.migrate import migrate
 
 
@@ -19,6 +19,7 @@ def init_command(
     url = app_context(ctx).settings.database.url
     engine = create_db_engine(url)
     try:
+        probe(engine)
         before, after = migrate(engine)
     finally:
         engine.dispose()

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from mailer.cli.context import app_context, err_console
+from mailer.cli.output_file import replaced
 from mailer.render.formats import OutputFormat
 
 
@@ -37,8 +38,8 @@ def render_command(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(data)
+    with replaced(output, "--output", create_folder=True) as partial:
+        partial.write_bytes(data)
     err_console().print(f"wrote {output} ({len(data):,} bytes)")
 
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from mailer.audience.csv_export import export_csv
 from mailer.audience.csv_import import RowProblem, import_csv
 from mailer.cli.context import app_context, err_console, out_console, print_json
+from mailer.cli.output_file import replaced
 from mailer.errors import MailerError
 
 # Problems are printed as they come, up to this many; --json carries all of them.
@@ -116,12 +117,13 @@ def export_command(
     if output is None:
         export_csv(engine, list_name, sys.stdout, status=status)
         return
-    # Write beside the target and rename, so a failed export never leaves half a file.
-    partial = output.with_name(output.name + ".partial")
+    # Written beside the target and renamed, so a failed export never leaves half a file.
     out: TextIO
-    with partial.open("w", encoding="utf-8", newline="") as out:
+    with (
+        replaced(output, "--output") as partial,
+        partial.open("w", encoding="utf-8", newline="") as out,
+    ):
         count = export_csv(engine, list_name, out, status=status)
-    partial.replace(output)
     err_console().print(f"Wrote {count} subscribers to {output}.")
 
 

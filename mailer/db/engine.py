@@ -57,23 +57,79 @@ def write_transaction(engine: sa.Engine) -> AbstractContextManager[sa.Connection
     return engine.execution_options(**{WRITE_OPTION: True}).begin()
 
 
+# The drivers mailer is built and tested with; another driver of the same database is not
+# installed, and would fail with an import error deep inside SQLAlchemy.
+DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+    "postgresql": "postgresql",
+    "postgresql+psycopg": "postgresql",
+}
+
+
+def shown_url(url: sa.URL | str) -> str:
+    """The URL as it may be printed: with its password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "(not a URL)"
+
+
+def _reason(exc: sa.exc.DBAPIError) -> str:
+    return " ".join(str(exc.orig).split())  # the driver's reason, on one line
+
+
+def unreachable(url: sa.URL | str, exc: sa.exc.DBAPIError) -> MailerError:
+    """The error for a database that could not be opened."""
+    how = "opened" if make_url(url).get_backend_name() == "sqlite" else "reached"
+    return MailerError(f"database {shown_url(url)} could not be {how}: {_reason(exc)}")
+
+
+def database_failed(url: str | None, exc: sa.exc.DBAPIError) -> MailerError:
+    """The error for a database that stopped answering, or stayed locked, during a command
+    (its transaction is rolled back: nothing of it is stored)."""
+    where = shown_url(url) if url else "(database.url)"
+    return MailerError(f"database {where} failed: {_reason(exc)}")
+
+
+def probe(engine: sa.Engine) -> None:
+    """Open a connection once, so that a database that cannot be reached (a server that is
+    down, a file that cannot be opened) is reported by name, before anything is done."""
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.DBAPIError as exc:
+        raise unreachable(engine.url, exc) from None
+
+
+def _create_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MailerError(
+            f"cannot create the folder {folder} for the database: {exc.strerror or exc}"
+        ) from None
+
+
 def create_db_engine(url: str) -> sa.Engine:
     """An engine for ``url``; SQLite files get their folder created and their pragmas set."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise MailerError(f"database.url {url!r} is not a database URL") from None
-    if parsed.get_backend_name() == "sqlite":
+    backend = DRIVERS.get(parsed.drivername)
+    if backend is None:
+        raise MailerError(
+            f"database.url {shown_url(parsed)}: only sqlite:/// and postgresql:// databases "
+            "are supported"
+        )
+    if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_folder(Path(parsed.database).parent)
         engine = sa.create_engine(parsed, **_JSON_CODEC)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    if parsed.get_backend_name() == "postgresql":
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(parsed, pool_pre_ping=True, **_JSON_CODEC)
-    raise MailerError(
-        f"database.url {url!r}: only sqlite:/// and postgresql:// databases are supported"
+    return sa.create_engine(
+        parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, **_JSON_CODEC
     )

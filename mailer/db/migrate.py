@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from mailer.db.engine import create_db_engine, write_transaction
+from mailer.db.engine import create_db_engine, probe, write_transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: it only has to be the same in every process that migrates.
@@ -48,6 +48,7 @@ def migrate(engine: sa.Engine) -> tuple[str | None, str | None]:
 def open_database(url: str) -> sa.Engine:
     """An engine on a database at the newest schema, migrating it first if needed."""
     engine = create_db_engine(url)
+    probe(engine)
     with engine.connect() as connection:
         up_to_date = current_revision(connection) == head_revision()
     if not up_to_date:
