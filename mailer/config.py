@@ -19,6 +19,7 @@ from mailer.config_environment import (
     ENV_CONFIG_PATH,
     EnvironmentSettings,
     read_environment,
+    secret_problems,
     unknown_variables,
 )
 from mailer.config_values import DAY_SECONDS, check_email, check_zone
@@ -332,5 +333,7 @@ def load_settings(
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(_problems(exc, origin, environment)) from None
+    if problems := secret_problems(settings, environ):
+        raise ConfigError("; ".join(problems))
     root = path.parent.resolve() if path is not None else cwd.resolve()
     return _resolve_paths(settings, root).model_copy(update={"source": path})

@@ -89,6 +89,21 @@ def exempt_variables(model: type[BaseModel], data: Mapping[str, Any]) -> frozens
     return frozenset(names)
 
 
+def secret_problems(settings: BaseModel, environ: Mapping[str, str]) -> list[str]:
+    """A message for each variable a ``*_env`` setting names whose secret is not UTF-8 (it
+    could never be used: signing and logging in need its bytes)."""
+    problems = []
+    data = settings.model_dump()
+    for path, _ in _leaves(type(settings)):
+        name = _lookup(data, path) if path[-1].endswith(SECRET_NAME_SUFFIX) else None
+        if isinstance(name, str) and _not_utf8(environ.get(name, "")):
+            problems.append(
+                f"environment variable {name} (named by {'.'.join(path)}): not valid UTF-8 "
+                "text (the bytes it holds are in another encoding)"
+            )
+    return problems
+
+
 def _not_utf8(value: str) -> bool:
     # Bytes that are not UTF-8 reach Python as lone surrogates ("surrogateescape").
     try:

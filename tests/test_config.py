@@ -243,3 +243,23 @@ def test_every_time_and_rate_setting_is_finite_and_bounded_or_refused(key: str, 
     for part in key.split("."):
         number = getattr(number, part)
     assert isinstance(number, float) and 0 <= number <= 10**7
+
+
+@pytest.mark.parametrize(
+    ("variable", "config"),
+    [
+        ("MAILER_SECRET_KEY", ""),
+        ("SENDGRID_API_KEY", ""),
+        ("MAILER_SMTP_PASSWORD", ""),
+        ("LINK_KEY", '[web]\nsecret_key_env = "LINK_KEY"\n'),
+    ],
+)
+def test_a_secret_that_is_not_utf8_is_refused_naming_its_variable(
+    tmp_path: Path, variable: str, config: str
+) -> None:
+    # Bytes that are not UTF-8 reach Python as lone surrogates; as a key they crashed the
+    # first command that signed a link or logged in.
+    with pytest.raises(ConfigError) as caught:
+        _load_with(tmp_path, {variable: "s\udcffcret" * 4}, config)
+    assert str(caught.value).startswith(f"environment variable {variable} (named by ")
+    assert "not valid UTF-8" in str(caught.value)
