@@ -12,12 +12,13 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from mailer.render.eml import MESSAGE_POLICY
+from mailer.render.eml import MESSAGE_POLICY, UTF8_POLICY
+from mailer.render.headers import WrittenHeader, named_header, text_header
+from mailer.render.wire_address import needs_smtputf8, wire_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,22 +54,28 @@ def _substitute(text: str, substitutions: dict[str, str]) -> str:
     return text
 
 
-def _address(value: dict[str, Any]) -> Address:
-    local, _, domain = str(value["email"]).rpartition("@")
-    return Address(display_name=str(value.get("name") or ""), username=local, domain=domain)
+def _addresses(header: str, values: list[dict[str, Any]]) -> WrittenHeader:
+    """Names written as data, as SendGrid takes them (never decoded as encoded-words)."""
+    entries = [
+        (str(value.get("name") or ""), wire_address(str(value["email"]))) for value in values
+    ]
+    return named_header(header, entries)
 
 
 def personalized_message(body: dict[str, Any], index: int, message_id: str) -> EmailMessage:
     """The message SendGrid would build for personalization ``index`` of an accepted body."""
     personalization = body["personalizations"][index]
     substitutions = personalization.get("substitutions") or {}
-    message = EmailMessage(policy=MESSAGE_POLICY)
+    senders = [body["from"], *([body["reply_to"]] if body.get("reply_to") else [])]
+    addresses = [str(value["email"]) for value in [*senders, *personalization["to"]]]
+    international = needs_smtputf8("".join(map(wire_address, addresses)))
+    message = EmailMessage(policy=UTF8_POLICY if international else MESSAGE_POLICY)
     subject = personalization.get("subject") or body.get("subject") or ""
-    message["Subject"] = _substitute(subject, substitutions)
-    message["From"] = _address(body["from"])
-    message["To"] = [_address(to) for to in personalization["to"]]
+    message["Subject"] = text_header("Subject", _substitute(subject, substitutions))
+    message["From"] = _addresses("From", [body["from"]])
+    message["To"] = _addresses("To", personalization["to"])
     if body.get("reply_to"):
-        message["Reply-To"] = _address(body["reply_to"])
+        message["Reply-To"] = _addresses("Reply-To", [body["reply_to"]])
     message["X-Message-Id"] = message_id
     for name, value in {
         **(body.get("headers") or {}),
