@@ -3,6 +3,10 @@
 Messages are personalized locally and sent one at a time, so a failure part way through a
 batch is reported per recipient: the ones before it were accepted, the one on the wire is in
 doubt, the rest were not tried.
+
+Addresses go out with their domain in A-labels. An address whose local part is not ASCII can
+only go to a server that offers SMTPUTF8; to any other it fails with that reason before
+anything is sent, and the rest of the batch goes on.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from mailer.clock import Clock, utc_now
 from mailer.config import SmtpSettings
 from mailer.delivery.transports.base import (
     AuthenticationFailed,
+    BadRequest,
     BatchContent,
     BatchResult,
     Outgoing,
@@ -24,6 +29,7 @@ from mailer.delivery.transports.base import (
 )
 from mailer.render.eml import Envelope, build_message
 from mailer.render.pipeline import PersonalizedEmail
+from mailer.render.wire_address import needs_smtputf8, wire_address
 
 TIMEOUT_SECONDS = 60.0
 
@@ -49,6 +55,11 @@ class SmtpTransport:
         self.password = password
         self.clock = clock
         self._connection: smtplib.SMTP | None = None
+        self._smtputf8 = False
+
+    @property
+    def _where(self) -> str:
+        return f"the SMTP server {self.settings.host}:{self.settings.port}"
 
     def _connect(self) -> smtplib.SMTP:
         if self._connection is not None:
@@ -63,15 +74,19 @@ class SmtpTransport:
         try:
             if settings.security == "ssl":
                 connection = smtplib.SMTP_SSL(
-                    settings.host, settings.port, timeout=TIMEOUT_SECONDS,
+                    settings.host,
+                    settings.port,
+                    timeout=TIMEOUT_SECONDS,
                     context=ssl.create_default_context(),
-                )  # fmt: skip
+                )
             else:
                 connection = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_SECONDS)
                 if settings.security == "starttls":
                     connection.starttls(context=ssl.create_default_context())
             if settings.username:
                 connection.login(settings.username, self.password)
+            # The server's extensions (SMTPUTF8) are known only after EHLO.
+            connection.ehlo_or_helo_if_needed()
         except smtplib.SMTPAuthenticationError as exc:
             _close(connection)
             raise AuthenticationFailed(
@@ -85,7 +100,17 @@ class SmtpTransport:
             _close(connection)
             raise TemporaryFailure(f"cannot reach the SMTP server {where}: {exc}") from exc
         self._connection = connection
+        self._smtputf8 = connection.has_extn("smtputf8")
         return connection
+
+    def _refusal(self, address: str) -> str | None:
+        """Why this server cannot take the address, found before anything is sent."""
+        if needs_smtputf8(address) and not self._smtputf8:
+            return (
+                "the part of the address before the @ is not ASCII, which needs SMTPUTF8, "
+                f"and {self._where} does not offer it"
+            )
+        return None
 
     def prepare(self, content: BatchContent, batch: Sequence[Outgoing]) -> PreparedRequest:
         return PreparedRequest(content, batch)  # personalized one by one while sending
@@ -94,8 +119,20 @@ class SmtpTransport:
         content, batch = request.content, request.batch
         connection = self._connect()
         envelope = Envelope(content.newsletter, content.list_name, self.clock())
+        sender = wire_address(content.newsletter.from_email)
+        refused_sender = self._refusal(sender)
+        if refused_sender:
+            raise BadRequest(
+                f"the sender {content.newsletter.from_email}: {refused_sender}",
+                names_recipients=False,
+            )
         result = BatchResult()
         for position, item in enumerate(batch):
+            address = wire_address(item.recipient.email)
+            refused = self._refusal(address)
+            if refused:
+                result.rejected[item.key] = refused
+                continue
             personalized = PersonalizedEmail(
                 subject=content.subject,
                 html=content.html.personalize(item.recipient),
@@ -103,9 +140,7 @@ class SmtpTransport:
             )
             message = build_message(envelope, item.recipient, personalized)
             try:
-                connection.send_message(
-                    message, content.newsletter.from_email, [item.recipient.email]
-                )
+                connection.send_message(message, sender, [address])
             except smtplib.SMTPRecipientsRefused as exc:
                 code, text = next(iter(exc.recipients.values()))
                 self._refused(result, item, code, text)
