@@ -178,6 +178,7 @@ def not_utf8(text: bytes) -> str:
         (["lists", "create", "monthly", "--title", b"\xff"], "--title"),
         (["lists", "create", b"m\xffonthly"], "NAME"),
         (["subscribers", "add", "b@example.com", b"-lweek\xff"], "--list"),
+        (["lists", "create", "monthly", b"--ti\xfftle", "x"], "option --ti\\xfftle"),
     ],
 )
 def test_bytes_that_are_not_utf8_are_refused_naming_the_option(

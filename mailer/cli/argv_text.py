@@ -27,8 +27,14 @@ def _is_text(word: str) -> bool:
 
 
 def _shown(word: str) -> str:
-    """The word with each byte that is not UTF-8 written as ``\\xNN``."""
-    return word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """The word with each byte that is not UTF-8 written as ``\\xNN`` (any other lone
+    surrogate, which only a caller in Python can pass, as ``\\udNNN``)."""
+    return "".join(
+        f"\\x{ord(char) - 0xDC00:02x}"
+        if 0xDC80 <= ord(char) <= 0xDCFF
+        else char.encode("utf-8", "backslashreplace").decode("utf-8")
+        for char in word
+    )
 
 
 def _refuse(label: str, word: str) -> MailerError:
@@ -51,7 +57,8 @@ def _takes_value(option: Param | None) -> bool:
 
 def _label(option: Param | None, fallback: str) -> str:
     if option is None:
-        return f"option {fallback.split('=', 1)[0]}" if fallback.startswith("-") else fallback
+        word = _shown(fallback.split("=", 1)[0])
+        return f"option {word}" if fallback.startswith("-") else word
     return str(max(option.opts, key=len))  # the long name, which the help shows
 
 

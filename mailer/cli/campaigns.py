@@ -19,7 +19,10 @@ from mailer.delivery.campaigns import (
 
 campaigns_app = typer.Typer(help="Campaigns: what was sent, what is sending, what is paused.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-IdArgument = Annotated[int, typer.Argument(help="Campaign id (see `mailer campaigns`).")]
+# Ids are 32-bit on PostgreSQL: a larger number is no campaign, and must not reach the query.
+IdArgument = Annotated[
+    int, typer.Argument(min=1, max=2**31 - 1, help="Campaign id (see `mailer campaigns`).")
+]
 
 
 def _when(campaign: Campaign) -> tuple[str, str]:

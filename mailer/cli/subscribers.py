@@ -41,7 +41,9 @@ def subscribers_command(
         str | None,
         typer.Option(help='Filter, e.g. \'country = "CN" and "ai" in tags\'.'),
     ] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, max=2**31 - 1, help="Show at most this many.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Find subscribers, on a list or everywhere."""
