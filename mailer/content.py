@@ -1,8 +1,9 @@
 """Issue files (``issues/NNNN-slug.md``): YAML front matter plus a Markdown body.
 
-Every problem is reported as ``path:line: what is wrong``. Front matter is read with YAML's
-BaseLoader, so every scalar stays a string and is typed by the model below: a title of ``NO`` or
-``1.10`` stays the text the editor typed.
+Every problem is reported as ``path:line: what is wrong``. Front matter is read by
+``mailer.front_matter_yaml`` (every scalar a string, no anchors or aliases, bounded) and typed by
+the model below: a title of ``NO`` or ``1.10`` stays the text the editor typed. A file over
+``MAX_ISSUE_BYTES`` is refused before it is parsed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mailer.errors import LocatedError, MailerError
+from mailer.front_matter_yaml import KeyPath, read_front_matter
 
 FRONT_MATTER_FENCE = "---"
 ISSUE_FILE_PATTERN = re.compile(r"^(\d{1,6})-[a-z0-9][a-z0-9-]*\.md$")
+MAX_ISSUE_BYTES = 256 * 1024
+"""An issue file's size limit: 2.5 times what Gmail shows before it clips a message, so no
+sendable issue comes near it, and it bounds the time and memory any one file can cost."""
+MAX_ISSUE_NUMBER = 999_999
+"""The largest number a file name's ``NNNN`` (up to six digits) can give."""
+SHOWN_INPUT_CHARS = 80
+# Characters XML (so MJML) cannot hold; an issue is plain text and never needs them.
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class HeroImage(BaseModel):
@@ -38,7 +47,7 @@ class Source(BaseModel):
 
 class FrontMatter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=MAX_ISSUE_NUMBER)
     title: str = Field(min_length=1)
     subject: str = Field(min_length=1, max_length=250)
     preheader: str = Field("", max_length=250)
@@ -95,50 +104,22 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
     raise LocatedError(path, 1, "front matter is not closed: add a '---' line after it")
 
 
-def _key_lines(
-    node: yaml.Node, prefix: tuple[Any, ...], first_line: int
-) -> dict[tuple[Any, ...], int]:
-    """Map each key path in the YAML tree to its line number in the file."""
-    lines: dict[tuple[Any, ...], int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            path = (*prefix, key_node.value)
-            lines[path] = first_line + key_node.start_mark.line
-            lines.update(_key_lines(value_node, path, first_line))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            path = (*prefix, index)
-            lines[path] = first_line + item.start_mark.line
-            lines.update(_key_lines(item, path, first_line))
-    return lines
-
-
-def _parse_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
-    first_line = 2  # the front matter starts on the line after the opening fence
-    try:
-        loader = yaml.BaseLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        line = first_line + exc.problem_mark.line if exc.problem_mark else 1
-        raise LocatedError(path, line, f"front matter is not valid YAML: {exc.problem}") from None
-    if not isinstance(data, dict):
-        raise LocatedError(path, first_line, "front matter must be a mapping of 'key: value' lines")
-    assert node is not None
-    return data, _key_lines(node, (), first_line)
-
-
-def _line_for(location: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
+def _line_for(location: KeyPath, lines: dict[KeyPath, int]) -> int:
     for end in range(len(location), 0, -1):
         if location[:end] in lines:
             return lines[location[:end]]
     return 2
 
 
-def _validate(path: Path, data: dict[str, Any], lines: dict[tuple[Any, ...], int]) -> FrontMatter:
+def _shown(value: Any) -> str:
+    """The value an editor wrote, cut short: a message stays one readable line."""
+    shown = repr(value)
+    if len(shown) > SHOWN_INPUT_CHARS:
+        return shown[: SHOWN_INPUT_CHARS - 3] + "..."
+    return shown
+
+
+def _validate(path: Path, data: dict[str, Any], lines: dict[KeyPath, int]) -> FrontMatter:
     try:
         return FrontMatter.model_validate(data)
     except ValidationError as exc:
@@ -150,16 +131,30 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[tuple[Any, ...], int
         elif error["type"] == "extra_forbidden":
             message = f"unknown front matter key {name!r}"
         else:
-            shown = error.get("input")
-            message = f"{name}: {error['msg'].removeprefix('Value error, ')} (got {shown!r})"
+            problem = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
+            message = f"{name}: {problem} (got {_shown(error.get('input'))})"
         raise LocatedError(path, _line_for(location, lines), message) from None
 
 
 def parse_issue(path: Path, raw: bytes, templates_dir: Path | None = None) -> Issue:
     """Parse an issue file's bytes; ``templates_dir`` enables the template-exists check."""
+    if len(raw) > MAX_ISSUE_BYTES:
+        raise LocatedError(
+            path,
+            raw.count(b"\n", 0, MAX_ISSUE_BYTES) + 1,
+            f"the file is over {MAX_ISSUE_BYTES // 1024} KiB, the limit for an issue file "
+            "(Gmail clips mail at 102 KB)",
+        )
     text = _decode(path, raw)
+    control = CONTROL_CHARACTER.search(text)
+    if control:
+        raise LocatedError(
+            path,
+            text.count("\n", 0, control.start()) + 1,
+            f"the file has a control character (U+{ord(control.group()):04X}): remove it",
+        )
     front, body, body_line = _split_front_matter(path, text)
-    data, lines = _parse_yaml(path, front)
+    data, lines = read_front_matter(path, front)
     meta = _validate(path, data, lines)
     numbered = ISSUE_FILE_PATTERN.match(path.name)
     if numbered and int(numbered.group(1)) != meta.number:
@@ -183,11 +178,14 @@ def parse_issue(path: Path, raw: bytes, templates_dir: Path | None = None) -> Is
 
 def load_issue(path: Path, templates_dir: Path | None = None) -> Issue:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_ISSUE_BYTES + 1)  # one byte more tells a file over the limit
     except FileNotFoundError:
         raise MailerError(f"{path}: no such issue file") from None
     except IsADirectoryError:
         raise MailerError(f"{path}: is a folder, not an issue file") from None
+    except OSError as exc:
+        raise MailerError(f"{path}: cannot read the issue file: {exc.strerror or exc}") from None
     return parse_issue(path, raw, templates_dir)
 
 

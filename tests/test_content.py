@@ -62,6 +62,8 @@ def test_good_issue_loads(project: Project) -> None:
         (GOOD.replace("## Item\n\nText.\n", "\n   \n"), 10, "no body"),
         (GOOD.replace("status: ready", "hero:\n  src: https://x.example/a.png"), 8, "hero.alt"),
         ("---\n- a\n- b\n---\nbody\n", 2, "must be a mapping"),
+        (GOOD.replace("Text.", "Te\x1fxt."), 12, "control character (U+001F)"),
+        (GOOD.replace("title: A title", "title: A\x7f title"), 3, "not valid YAML"),
     ],
 )
 def test_broken_issue_files_name_file_and_line(
