@@ -179,7 +179,7 @@ def check_issue(path: Path, settings: Settings, renderer: Renderer) -> IssueRepo
     except MailerError as exc:
         return IssueReport(path, (Finding("error", str(exc)),), None)
     templates = settings.paths.templates
-    body = renderer.body(issue, HTML_PART)
+    body = rendered.body
     document = lxml_html.document_fromstring(rendered.html)
     body_hrefs = {link.href for link in body.links} | {image.src for image in body.images}
     findings = [*_front_matter(issue), *_body_links(issue, body)]

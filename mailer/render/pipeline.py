@@ -12,15 +12,14 @@ from mailer.config import Settings
 from mailer.content import Issue
 from mailer.errors import LocatedError
 from mailer.links import archive_url
+from mailer.render.body_template import BodyTemplateError, render_body
 from mailer.render.inline import inline_css
 from mailer.render.markdown import Body, parse_body
 from mailer.render.mjml_compile import compile_mjml
 from mailer.render.templates import (
     MJML_SUFFIX,
-    body_environment,
     located_template_error,
     template_environment,
-    template_frame_line,
     text_template,
 )
 from mailer.render.tokens import HTML_PART, TEXT_PART, MergeFields, MergeTemplate, Part, Recipient
@@ -46,6 +45,8 @@ class RenderedEmail:
     view_url: str
     html_merge: MergeTemplate = field(repr=False, compare=False)
     text_merge: MergeTemplate = field(repr=False, compare=False)
+    body: Body = field(repr=False, compare=False)
+    """The body as rendered for the HTML part, for checks of its links and images."""
 
     def personalize(self, recipient: Recipient) -> PersonalizedEmail:
         return PersonalizedEmail(
@@ -56,24 +57,25 @@ class RenderedEmail:
 
 
 class Renderer:
-    """Holds the template environments so warm renders reuse compiled templates."""
+    """Holds the layouts' template environment so warm renders reuse compiled templates."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.templates_dir = settings.paths.templates
         self.env = template_environment(self.templates_dir)
-        self.body_env = body_environment()
 
     def body(self, issue: Issue, part: Part) -> Body:
         """The issue's Markdown body, its merge fields rendered as the tokens of ``part``."""
+        context = {
+            "subscriber": MergeFields(part),
+            "issue": issue.meta,
+            "newsletter": self.settings.newsletter,
+        }
         try:
-            source = self.body_env.from_string(issue.body).render(
-                subscriber=MergeFields(part), issue=issue.meta, newsletter=self.settings.newsletter
-            )
-        except TemplateError as exc:
-            frame = template_frame_line(exc.__traceback__, "<template>")
-            line = getattr(exc, "lineno", None) or (frame[1] if frame else 1)
-            raise LocatedError(issue.path, issue.body_line + line - 1, f"body: {exc}") from None
+            source = render_body(issue.body, context)
+        except BodyTemplateError as exc:
+            line = issue.body_line + exc.line - 1
+            raise LocatedError(issue.path, line, f"body: {exc.message}") from None
         return parse_body(source)
 
     def _context(self, issue: Issue, body: Body, part: Part) -> dict[str, Any]:
@@ -108,4 +110,5 @@ class Renderer:
             view_url=archive_url(self.settings.newsletter.base_url, issue.number),
             html_merge=MergeTemplate(html),
             text_merge=MergeTemplate(text),
+            body=html_body,
         )

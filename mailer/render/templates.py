@@ -15,7 +15,6 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
 )
-from jinja2.sandbox import SandboxedEnvironment
 
 from mailer.errors import LocatedError, MailerError
 
@@ -46,14 +45,6 @@ def template_environment(templates_dir: Path) -> Environment:
     )
     env.filters["long_date"] = long_date
     return env
-
-
-def body_environment() -> SandboxedEnvironment:
-    """Issue bodies are Markdown that may use ``{{ subscriber.name }}``; sandboxed, no escaping
-    here because Markdown rendering escapes the text afterwards."""
-    return SandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
 
 
 def template_frame_line(traceback: TracebackType | None, suffix: str) -> tuple[str, int] | None:
