@@ -232,3 +232,25 @@ def test_render_output_that_cannot_be_written_is_refused(cli: Cli, project: Proj
 @pytest.mark.parametrize("reference", ["²", "8²", "⁸⁷"])
 def test_an_issue_number_in_other_digits_is_refused_naming_it(cli: Cli, reference: str) -> None:
     refused(cli("render", reference), reference)
+
+
+def test_a_bad_schedule_name_is_named_as_the_argument_it_is(weekly: Cli) -> None:
+    result = weekly("schedules", "add", "Bad Name", "--cron", "0 9 * * 1", "--list", "weekly")
+    refused(result, "schedule name 'Bad Name'")
+    assert weekly("schedules", "--json").out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("campaigns", "show", "99999999999999999999"),
+        ("campaigns", "cancel", "2147483648"),
+        ("subscribers", "--limit", "99999999999999999999"),
+    ],
+)
+def test_a_number_past_what_the_database_holds_is_a_usage_error(
+    weekly: Cli, args: tuple[str, ...]
+) -> None:
+    result = weekly(*args)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert "Invalid value" in result.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 import typer
@@ -11,6 +12,16 @@ from mailer.cli.context import app_context, out_console, print_json
 
 schedules_app = typer.Typer(help="Recurring sends: a cron time, a zone, a list.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+SCHEDULE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# Where each field of a schedule comes from on the command line, to name it in an error.
+OPTION_OF = {
+    "cron": "--cron",
+    "timezone": "--tz",
+    "list": "--list",
+    "issues": "--issues",
+    "segment": "--segment",
+    "transport": "--transport",
+}
 
 
 @schedules_app.callback(invoke_without_command=True)
@@ -81,6 +92,8 @@ def add_command(
     from mailer.scheduling.recurring import add_schedule, sync_config
     from mailer.scheduling.when import zone_named
 
+    if not SCHEDULE_NAME.fullmatch(name):
+        raise MailerError(f"schedule name {name!r}: use 1-100 letters, digits, '.', '_' or '-'")
     context = app_context(ctx)
     settings = context.settings
     # The config's schedules first, so a name taken there is refused here.
@@ -98,7 +111,8 @@ def add_command(
         )  # fmt: skip
     except ValidationError as exc:
         problems = "; ".join(
-            f"--{error['loc'][0]}: {str(error['msg']).removeprefix('Value error, ')}"
+            f"{OPTION_OF.get(str(error['loc'][0]), str(error['loc'][0]))}: "
+            f"{str(error['msg']).removeprefix('Value error, ')}"
             for error in exc.errors()
         )
         raise MailerError(problems) from None
