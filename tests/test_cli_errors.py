@@ -254,3 +254,34 @@ def test_a_number_past_what_the_database_holds_is_a_usage_error(
     result = weekly(*args)
     assert result.code == 2 and "Traceback" not in result.err
     assert "Invalid value" in result.err
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--poll", "inf"),  # was an OverflowError in the wait
+        ("--poll", "1e308"),
+        ("--stall", "nan"),
+        ("--stall", "-1"),
+        ("--latency", "inf"),
+    ],
+)
+def test_a_wait_that_is_not_a_finite_number_of_seconds_is_a_usage_error(
+    cli: Cli, taken_port: int, option: str, value: str
+) -> None:
+    # Refused while the arguments are read. (Should one get through, --once and a port that
+    # is taken keep the command from serving.)
+    if option == "--poll":
+        result = cli("worker", "--once", option, value)
+    else:
+        result = cli("emulate", "sendgrid", "--port", str(taken_port), option, value)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert f"Invalid value for '{option}'" in result.err

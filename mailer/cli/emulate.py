@@ -46,10 +46,12 @@ def sendgrid_command(
         list[str] | None, typer.Option(help="A key that may not send: answered 403.")
     ] = None,
     stall: Annotated[
-        float, typer.Option(help="Seconds a 'timeout' fault holds back its answer.")
+        float,
+        typer.Option(min=0.0, max=3600.0, help="Seconds a 'timeout' fault holds back its answer."),
     ] = 60.0,
     latency: Annotated[
-        float, typer.Option(min=0.0, help="Seconds every request takes, like a far server.")
+        float,
+        typer.Option(min=0.0, max=3600.0, help="Seconds every request takes, like a far server."),
     ] = 0.0,
     refuse: Annotated[
         list[str] | None, typer.Option(help="An address answered with a 400 (repeatable).")

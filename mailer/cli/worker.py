@@ -22,7 +22,8 @@ def worker_command(
         ),
     ] = False,
     poll: Annotated[
-        float, typer.Option(min=0.1, help="Seconds between looks for unattended campaigns.")
+        float,
+        typer.Option(min=0.1, max=3600.0, help="Seconds between looks for unattended campaigns."),
     ] = 5.0,
 ) -> None:
     """Send scheduled campaigns and recurring schedules when due, and resume campaigns whose
