@@ -129,23 +129,32 @@ def _schedule(
 def test_send_command(
     ctx: typer.Context,
     issue: Annotated[str, typer.Argument(help="Issue number or file.")],
-    to: Annotated[list[str], typer.Option("--to", help="Address to send a test copy to.")],
+    to: Annotated[
+        list[str],
+        typer.Option("--to", help="Send a test copy to this reader: EMAIL or 'Name <EMAIL>'."),
+    ],
     transport: TransportOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Send test copies (subject marked [TEST]) to addresses that need not be subscribers."""
+    from mailer.audience.named_address import NamedAddress, named_address
     from mailer.delivery.sending import render_checked, send_test_copies
     from mailer.delivery.transports.factory import check_transport_name, make_transport
     from mailer.signing import load_secret_key
 
     context = app_context(ctx)
     settings = context.settings
+    # Each --to held to the rules an import applies; one copy per address however written.
+    readers: dict[str, NamedAddress] = {}
+    for text in to:
+        reader = named_address(text, "--to")
+        readers.setdefault(reader.address.key, reader)
     name = check_transport_name(transport or settings.transport.default)
     sender = make_transport(name, settings)
     rendered = render_checked(settings, context.renderer, issue)
     key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
-    addresses = list(dict.fromkeys(to))
-    result = send_test_copies(settings, rendered, addresses, sender, key)
+    addresses = [reader.address.email for reader in readers.values()]
+    result = send_test_copies(settings, rendered, list(readers.values()), sender, key)
     refused = {addresses[index]: reason for index, reason in result.rejected.items()}
     if as_json:
         print_json(

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 
 from mailer.audience.lists import MailingList, find_list
+from mailer.audience.named_address import NamedAddress
 from mailer.audience.segment_sql import segment_clause
 from mailer.audience.segments import parse_segment
 from mailer.checks.issue_checks import check_issue
@@ -179,19 +179,18 @@ def resolve_campaign(
 def send_test_copies(
     settings: Settings,
     rendered: RenderedEmail,
-    addresses: Sequence[str],
+    readers: Sequence[NamedAddress],
     transport: Transport,
     link_key: bytes,
 ) -> BatchResult:
-    """Send the issue to addresses that need not be subscribers, the subject marked [TEST]."""
+    """Send the issue to readers that need not be subscribers (their addresses checked as an
+    import checks them, see named_address), the subject marked [TEST]."""
+    base_url = settings.newsletter.base_url
     outgoing = []
-    for index, text in enumerate(addresses):
-        try:
-            email = validate_email(text, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise MailerError(f"--to {text!r}: {exc}") from None
-        reader = recipient(settings.newsletter.base_url, link_key, email, list_name="test")
-        outgoing.append(Outgoing(index, reader))
+    for index, reader in enumerate(readers):
+        email = reader.address.email
+        copy_for = recipient(base_url, link_key, email, reader.name, list_name="test")
+        outgoing.append(Outgoing(index, copy_for))
     content = BatchContent(
         subject=TEST_PREFIX + rendered.subject,
         html=rendered.html_merge,

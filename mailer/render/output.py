@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import parseaddr
 
-from email_validator import EmailNotValidError, validate_email
-
+from mailer.audience.named_address import named_address
 from mailer.clock import Clock, utc_now
 from mailer.config import Settings
 from mailer.content import find_issue, load_issue
-from mailer.errors import MailerError
 from mailer.links import recipient
 from mailer.render.eml import Envelope, build_message
 from mailer.render.formats import OutputFormat
@@ -29,16 +26,12 @@ def render_reference(settings: Settings, renderer: Renderer, reference: str) -> 
 
 
 def parse_reader(settings: Settings, to: str | None, list_name: str = PREVIEW_LIST) -> Recipient:
-    """A recipient from ``email`` or ``Name <email>``, with signed links of its own."""
-    display_name, address = parseaddr(to or SAMPLE_READER)
-    if not address:
-        raise MailerError(f"--to {to!r}: not an email address")
-    try:
-        email = validate_email(address, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise MailerError(f"--to {to!r}: {exc}") from None
+    """The reader ``--to`` names (``email`` or ``Name <email>``, one address held to the
+    rules an import applies), with signed links of their own; a sample reader without it."""
+    reader = named_address(SAMPLE_READER if to is None else to, "--to")
     key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
-    return recipient(settings.newsletter.base_url, key, email, display_name, list_name=list_name)
+    email = reader.address.email
+    return recipient(settings.newsletter.base_url, key, email, reader.name, list_name=list_name)
 
 
 def render_output(
