@@ -34,7 +34,10 @@ def ascii_domain(domain: str) -> str:
 
 
 def wire_address(email: str) -> str:
-    """``local@domain`` with the domain in A-labels; the local part as it is."""
+    """``local@domain`` with the domain in A-labels; the local part as it is. NoAsciiForm
+    for a domain that has none."""
+    if email.isascii():  # nearly every address: nothing to convert
+        return email
     local, _, domain = email.rpartition("@")
     return f"{local}@{ascii_domain(domain)}"
 

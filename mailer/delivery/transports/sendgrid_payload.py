@@ -1,6 +1,8 @@
 """The /v3/mail/send request body for one batch: one content body, one personalization per
 recipient with its substitutions, List-Unsubscribe headers and the custom_args that tie every
-SendGrid event back to the campaign and the ledger row.
+SendGrid event back to the campaign and the ledger row. Addresses (to, from, reply_to) go with
+their domain in A-labels, as the SMTP envelope and the .eml files have them; the text a reader
+reads shows their address as they know it.
 
 Kept within SendGrid's documented limits: at most 1,000 personalizations, text/plain before
 text/html, string values only in substitutions, custom_args and headers, no reserved header,
@@ -21,6 +23,7 @@ from mailer.delivery.transports.base import BatchContent, Outgoing
 from mailer.delivery.transports.sendgrid_plain_json import PlainBatchWriter, Slot
 from mailer.render.eml import ONE_CLICK, list_id
 from mailer.render.tokens import TEXT_PART, Part, Recipient, header_safe, token
+from mailer.render.wire_address import NoAsciiForm, wire_address
 
 MAX_PERSONALIZATIONS = 1000
 MAX_SUBSTITUTION_BYTES = 10_000
@@ -68,7 +71,10 @@ class PayloadBuilder:
             else None
         )
         shared: dict[str, Any] = {
-            "from": {"email": newsletter.from_email, "name": header_safe(newsletter.sender_name)},
+            "from": {
+                "email": wire_address(newsletter.from_email),
+                "name": header_safe(newsletter.sender_name),
+            },
             "subject": header_safe(content.subject),
             # SendGrid requires this order: text/plain first, then text/html.
             "content": [
@@ -90,7 +96,7 @@ class PayloadBuilder:
         }
         if newsletter.reply_to:
             shared["reply_to"] = {
-                "email": newsletter.reply_to,
+                "email": wire_address(newsletter.reply_to),
                 "name": header_safe(newsletter.sender_name),
             }
         if settings.categories:
@@ -104,9 +110,10 @@ class PayloadBuilder:
     def _token(self, part: Part, name: str) -> str:
         return token(TEXT_PART if self.plain_links and name in LINK_FIELDS else part, name)
 
-    def personalization(self, item: Outgoing) -> dict[str, Any]:
+    def personalization(self, item: Outgoing, address: str) -> dict[str, Any]:
+        """The recipient's personalization; ``address`` is their wire_address."""
         recipient = item.recipient
-        to: dict[str, str] = {"email": recipient.email}
+        to: dict[str, str] = {"email": address}
         name = header_safe(recipient.name) if recipient.name else ""
         if name:
             to["name"] = name
@@ -147,12 +154,16 @@ class PayloadBuilder:
         left_out: dict[int, str] = {}
         seen: set[str] = set()
         for item in batch:
-            address = item.recipient.email.lower()
-            if address in seen:
+            try:
+                address = wire_address(item.recipient.email)
+            except NoAsciiForm as exc:
+                left_out[item.key] = str(exc)
+                continue
+            if address.lower() in seen:
                 left_out[item.key] = "the same address twice in one request"
                 continue
-            seen.add(address)
-            personalization = self.personalization(item)
+            seen.add(address.lower())
+            personalization = self.personalization(item, address)
             substitutions = personalization.get("substitutions")
             if substitutions and self._too_big(substitutions):
                 left_out[item.key] = (

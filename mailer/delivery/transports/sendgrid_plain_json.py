@@ -17,6 +17,7 @@ import orjson
 
 from mailer.delivery.transports.base import Outgoing
 from mailer.render.tokens import HTML_PART, Part, Recipient
+from mailer.render.wire_address import NoAsciiForm, wire_address
 
 # What orjson would escape (a quote, a backslash, a control character) and what header_safe
 # would fold or strip (DEL, the Unicode line separators): a value with none of these goes
@@ -123,7 +124,13 @@ class PlainBatchWriter:
         """The personalizations array (JSON), or None when the batch is not plain."""
         recipients = list(map(_RECIPIENT, batch))
         emails = list(map(_EMAIL, recipients))
-        if len(set(map(str.lower, emails))) != len(emails):
+        # The addresses as sent (wire_address): the same as stored unless one is not ASCII.
+        ascii_only = "".join(emails).isascii()
+        try:
+            sent_to = emails if ascii_only else list(map(wire_address, emails))
+        except NoAsciiForm:
+            return None
+        if len(set(map(str.lower, sent_to))) != len(sent_to):
             return None
         columns = _Columns(recipients)
         try:
@@ -131,7 +138,7 @@ class PlainBatchWriter:
             # header_safe(name) for a plain name: the name without surrounding white space.
             stripped = columns.values(list(map(str.strip, map(_NAME, recipients))))
             names = [b',"name":"' + name + b'"' if name else b"" for name in stripped]
-            to = columns.field("email")
+            to = columns.field("email") if ascii_only else columns.values(sent_to)
             unsubscribe = columns.field("unsubscribe_url", link=True)
         except _NotPlain:
             return None
