@@ -5,6 +5,7 @@ is a one-line error naming ``--to``, exit 1, and nothing is written or sent."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,6 +100,17 @@ def test_the_message_says_what_is_wrong_with_the_to(
     project: Project, cli: Cli, to: str, why: str
 ) -> None:
     assert_one_line_error(cli("render", "87", "--to", to), why)
+
+
+@pytest.mark.parametrize("to", [NOT_ONE_ADDRESS[0], NOT_ONE_ADDRESS[3], LONG_ASCII])
+def test_preview_refuses_the_to_before_serving(project: Project, cli: Cli, to: str) -> None:
+    # A port already taken: were the value taken, the server would fail to start, not hang.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = cli("preview", "87", "--host", "127.0.0.1", "--port", port, "--to", to)
+    assert_one_line_error(result)
 
 
 @pytest.mark.parametrize("to", NOT_ONE_ADDRESS[:5])
