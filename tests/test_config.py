@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import math
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailer.config import Settings, load_settings
+from mailer.config_environment import setting_variables
 from mailer.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -263,3 +268,62 @@ def test_a_secret_that_is_not_utf8_is_refused_naming_its_variable(
         _load_with(tmp_path, {variable: "s\udcffcret" * 4}, config)
     assert str(caught.value).startswith(f"environment variable {variable} (named by ")
     assert "not valid UTF-8" in str(caught.value)
+
+
+def _toml(value: object) -> str:
+    """``value`` written as TOML (strings as JSON strings, which TOML reads the same)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(repr(value), repr(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + "}"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+
+
+TOML_SCALARS = st.one_of(
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
+    st.sampled_from(["", "\x00", "a\x00b", "sqlite:///x\x00.db", "UTC", "https://x", "1h"]),
+    st.integers(-(2**70), 2**70),
+    st.floats(),
+    st.booleans(),
+)
+TOML_VALUES = st.one_of(TOML_SCALARS, st.lists(TOML_SCALARS, max_size=3))
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(setting_variables(Settings).values())), TOML_VALUES, max_size=4
+    )
+)
+def test_any_value_for_any_key_in_the_file_loads_clean_or_is_refused(
+    values: dict[tuple[tuple[str, ...], bool], object],
+) -> None:
+    tables: dict[str, list[str]] = {}
+    for (path, _), value in values.items():
+        tables.setdefault(".".join(path[:-1]), []).append(f"{path[-1]} = {_toml(value)}")
+    text = "".join(f"[{table}]\n" + "\n".join(lines) + "\n" for table, lines in tables.items())
+    with tempfile.TemporaryDirectory() as folder:
+        config = write(Path(folder) / "c.toml", text)
+        try:
+            settings = load_settings(config, environ={}, cwd=Path(folder))
+        except ConfigError as refused:
+            assert str(refused).startswith(str(config)) and "\n" not in str(refused)
+            return
+    # What loads is usable: no NUL reaches a path, a URL or a header; every number is finite.
+    for name, value in _flattened(settings.model_dump()):
+        assert "\x00" not in str(value), name
+        assert not isinstance(value, float) or math.isfinite(value), name
+
+
+def _flattened(data: object, name: str = "") -> Iterator[tuple[str, object]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _flattened(value, f"{name}.{key}")
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _flattened(value, f"{name}.{index}")
+    else:
+        yield name, data
