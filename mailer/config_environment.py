@@ -25,7 +25,7 @@ OTHER_VARIABLES = frozenset({ENV_CONFIG_PATH, "MAILER_TEST_DATABASE_URL"})
 # A setting whose name ends so holds the name of the variable with a secret in it.
 SECRET_NAME_SUFFIX = "_env"
 
-Path = tuple[str, ...]
+SettingPath = tuple[str, ...]
 
 
 def _is_section(annotation: Any) -> TypeGuard[type[BaseModel]]:
@@ -36,7 +36,7 @@ def _is_list(annotation: Any) -> bool:
     return typing.get_origin(annotation) is list
 
 
-def _leaves(model: type[BaseModel], path: Path = ()) -> Iterator[tuple[Path, Any]]:
+def _leaves(model: type[BaseModel], path: SettingPath = ()) -> Iterator[tuple[SettingPath, Any]]:
     """Every setting of ``model`` (sections walked into) with its type."""
     for name, info in model.model_fields.items():
         if info.exclude:  # not a setting (where the settings came from)
@@ -47,18 +47,18 @@ def _leaves(model: type[BaseModel], path: Path = ()) -> Iterator[tuple[Path, Any
             yield (*path, name), info.annotation
 
 
-def variable_name(path: Path) -> str:
+def variable_name(path: SettingPath) -> str:
     return ENV_PREFIX + "_".join(path).upper()
 
 
-def setting_variables(model: type[BaseModel]) -> dict[str, tuple[Path, bool]]:
+def setting_variables(model: type[BaseModel]) -> dict[str, tuple[SettingPath, bool]]:
     """``MAILER_SECTION_KEY`` -> (the setting's path, whether it holds a list)."""
     return {
         variable_name(path): (path, _is_list(annotation)) for path, annotation in _leaves(model)
     }
 
 
-def _default(model: type[BaseModel], path: Path) -> Any:
+def _default(model: type[BaseModel], path: SettingPath) -> Any:
     for name in path[:-1]:
         annotation = model.model_fields[name].annotation
         assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
@@ -66,7 +66,7 @@ def _default(model: type[BaseModel], path: Path) -> Any:
     return model.model_fields[path[-1]].default
 
 
-def _lookup(data: Mapping[str, Any], path: Path) -> Any:
+def _lookup(data: Mapping[str, Any], path: SettingPath) -> Any:
     value: Any = data
     for name in path:
         if not isinstance(value, Mapping):
@@ -118,10 +118,10 @@ class EnvironmentSettings:
     """What the ``MAILER_*`` variables set, nested like the file's tables."""
 
     values: dict[str, Any] = field(default_factory=dict)
-    origins: dict[Path, str] = field(default_factory=dict)  # setting path -> variable
+    origins: dict[SettingPath, str] = field(default_factory=dict)  # setting path -> variable
     problems: list[str] = field(default_factory=list)
 
-    def set(self, path: Path, variable: str, value: Any) -> None:
+    def set(self, path: SettingPath, variable: str, value: Any) -> None:
         table = self.values
         for name in path[:-1]:
             table = table.setdefault(name, {})
