@@ -7,25 +7,17 @@ other half writes (see :mod:`mailer.audience.csv_import`).
 from __future__ import annotations
 
 import codecs
-import csv
 import io
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from mailer.audience.attributes import InvalidField
 from mailer.audience.csv_plain_rows import parse_plain_rows
+from mailer.audience.csv_records import RecordReader, Records
 from mailer.audience.csv_rows import CsvHeader, RowProblem, is_blank, parse_row, read_header
 from mailer.audience.staged import BatchBuilder, StagedBatch, StagedRow
 from mailer.errors import LocatedError
-
-if TYPE_CHECKING:
-    from _csv import Reader
-
-# csv's default 128 KB field limit is far above any sane cell; it only guards memory.
-csv.field_size_limit(1024 * 1024)
 
 # Bytes after which a cell may start with an apostrophe (csv_cells' escape for formulas).
 _CELL_STARTS = (b",'", b"\"'", b"\n'", b"\r'")
@@ -60,9 +52,17 @@ class _WatchedReader(io.RawIOBase):
         data = self.stream.read(len(buffer))
         buffer[: len(data)] = data
         self.count += len(data)
-        if data and not self.unusual:
-            self.unusual = self._is_unusual(data)
+        if not self.unusual:
+            self.unusual = self._is_unusual(data) if data else self._ends_inside_a_character()
         return len(data)
+
+    def _ends_inside_a_character(self) -> bool:
+        """At the end of the file: whether its last bytes began a character and stopped."""
+        try:
+            self._utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return True
+        return False
 
     def _is_unusual(self, data: bytes) -> bool:
         if b"\x00" in data or any(mark in data for mark in _CELL_STARTS):
@@ -70,7 +70,8 @@ class _WatchedReader(io.RawIOBase):
         if data[:1] == b"'" and self._last in b',"\r\n':
             return True
         self._last = data[-1:]
-        if data.isascii():
+        # ASCII needs no decoding, unless the last read ended inside a character.
+        if data.isascii() and not self._utf8.getstate()[0]:
             return False
         try:
             self._utf8.decode(data)
@@ -79,38 +80,16 @@ class _WatchedReader(io.RawIOBase):
         return False
 
 
-# How TextIOWrapper(newline="") ends a line, and so how csv counts them.
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def _first_lines(before: int, records: list[list[str]]) -> list[int]:
-    """Line numbers of records when some span several lines: one per line break in a cell."""
-    lines = []
-    line = before + 1
-    for cells in records:
-        lines.append(line)
-        line += 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in cells)
-    return lines
-
-
-def _record_chunks(reader: Reader, size: int) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
-    """(first line of each record, the records), ``size`` records at a time."""
+def _read_header(records: RecordReader, source: str) -> CsvHeader:
     while True:
-        before = reader.line_num
-        records = list(islice(reader, size))
-        if not records:
-            return
-        if reader.line_num - before == len(records):  # one line each: the usual case
-            yield range(before + 1, before + 1 + len(records)), records
-        else:
-            yield _first_lines(before, records), records
-
-
-def _first_record(reader: Reader) -> list[str] | None:
-    for cells in reader:
-        if cells and not is_blank(cells):
-            return cells
-    return None
+        taken = records.take(1)
+        if taken.bad:
+            bad = taken.bad[0]
+            raise LocatedError(source, bad.line, f"the header row has {bad.damage.value}")
+        if not taken.cells:
+            raise LocatedError(source, 1, "the file is empty: a header row with 'email' is needed")
+        if not is_blank(taken.cells[0]):
+            return read_header(taken.cells[0], source, taken.lines[0])
 
 
 def read_chunks(stream: BinaryIO, source: str, batch_size: int) -> Iterator[ParsedChunk]:
@@ -122,18 +101,18 @@ def read_chunks(stream: BinaryIO, source: str, batch_size: int) -> Iterator[Pars
         errors="surrogateescape",
         newline="",
     )
-    reader = csv.reader(text, strict=False)
-    cells = _first_record(reader)
-    if cells is None:
-        raise LocatedError(source, 1, "the file is empty: a header row with 'email' is needed")
-    header = read_header(cells, source)
-    for lines, records in _record_chunks(reader, batch_size):
-        yield _parse_chunk(header, lines, records, watched)
+    records = RecordReader(text)
+    header = _read_header(records, source)
+    while (taken := records.take(batch_size)).cells or taken.bad:
+        yield _parse_chunk(header, taken, watched)
 
 
-def _parse_chunk(header: CsvHeader, lines: Sequence[int], records: list[list[str]],
-                 watched: _WatchedReader) -> ParsedChunk:  # fmt: skip
-    chunk = ParsedChunk(StagedBatch(), rows=len(records), bytes_read=watched.count)
+def _parse_chunk(header: CsvHeader, taken: Records, watched: _WatchedReader) -> ParsedChunk:
+    lines, records = taken.lines, taken.cells
+    chunk = ParsedChunk(StagedBatch(), rows=len(records) + len(taken.bad), bytes_read=watched.count)
+    for bad in taken.bad:
+        email = bad.cells[header.email].strip() if header.email < len(bad.cells) else ""
+        chunk.rejected.append(RowProblem(bad.line, email, "rejected", bad.reason))
 
     def full_check(cells: list[str], line: int) -> StagedRow | None:
         try:

@@ -96,12 +96,15 @@ def import_csv(
     on_progress: ProgressHandler | None = None,
     batch_size: int = BATCH_SIZE,
     clock: Clock = utc_now,
+    file_label: str | None = None,
 ) -> ImportSummary:
-    """Import a CSV (header row with an ``email`` column) into a list; see the module doc."""
+    """Import a CSV (header row with an ``email`` column) into a list; see the module doc.
+    ``source`` is recorded on new memberships; errors in the file name ``file_label``."""
     with engine.connect() as connection:
         mailing_list = find_list(connection, list_name)
     summary = ImportSummary()
-    chunks = produced_in_child(partial(read_chunks, stream, source, batch_size))
+    label = source if file_label is None else file_label
+    chunks = produced_in_child(partial(read_chunks, stream, label, batch_size))
     for chunk in chunks:
         result = _write_chunk(
             engine, mailing_list, chunk, confirmed=confirmed, source=source, clock=clock

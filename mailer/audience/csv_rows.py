@@ -53,24 +53,25 @@ class CsvHeader:
     width: int
 
 
-def read_header(cells: list[str], source: str) -> CsvHeader:
+def read_header(cells: list[str], source: str, line: int = 1) -> CsvHeader:
+    """Where each field is; names are case-insensitive (attribute names are stored lower-case)."""
     names = [restore(cell).strip() for cell in cells]
     lowered = [name.lower() for name in names]
     if "email" not in lowered:
         shown = ", ".join(repr(name) for name in names) or "none"
-        raise LocatedError(source, 1, f"the header row has no 'email' column (columns: {shown})")
+        raise LocatedError(source, line, f"the header row has no 'email' column (columns: {shown})")
     seen: set[str] = set()
     attributes: list[tuple[int, str]] = []
     for index, (name, low) in enumerate(zip(names, lowered, strict=True)):
         if low in seen:
-            raise LocatedError(source, 1, f"column {name!r} appears twice in the header row")
+            raise LocatedError(source, line, f"column {name!r} appears twice in the header row")
         seen.add(low)
         if low in ("email", "name", "timezone") or not name:
             continue
         try:
             attributes.append((index, check_attribute_key(name)))
         except InvalidField as exc:
-            raise LocatedError(source, 1, f"column {index + 1}: {exc}") from None
+            raise LocatedError(source, line, f"column {index + 1}: {exc}") from None
     return CsvHeader(
         email=lowered.index("email"),
         name=lowered.index("name") if "name" in lowered else None,

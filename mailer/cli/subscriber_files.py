@@ -77,6 +77,7 @@ def import_command(
             stream,
             list_name,
             source=f"import:{Path(label).name}",
+            file_label=label,
             confirmed=confirmed,
             on_problem=on_problem,
             on_progress=lambda done: progress.update(task, completed=done, refresh=True),
