@@ -53,6 +53,7 @@ HEADERS = [
     ["Name", "EMAIL", "tags"],
     ["email"],
     ["country", "email", "", "timezone"],
+    ["EMAIL", "City", "TimeZone", "Tags"],
 ]
 
 

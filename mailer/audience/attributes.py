@@ -1,9 +1,16 @@
-"""Subscriber fields other than the address: name, time zone and free-form attributes."""
+"""Subscriber fields other than the address: name, time zone and free-form attributes.
+
+Attribute names are case-insensitive, like the CSV header they come from: they are stored
+lower-case, so ``City`` in one file, ``city`` in another and ``--attr CITY=...`` are one
+attribute, and an export never has two columns that differ only in case.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from mailer.errors import MailerError
@@ -44,13 +51,14 @@ def check_name(value: str) -> str:
 
 
 def check_attribute_key(key: str) -> str:
+    """The attribute name as stored: lower-case."""
     key = key.strip()
-    if not ATTRIBUTE_KEY.fullmatch(key) or key in RESERVED_KEYS:
+    if not ATTRIBUTE_KEY.fullmatch(key) or key.lower() in RESERVED_KEYS:
         raise InvalidField(
             f"attribute name {key!r}: use letters, digits, '_', '.' or '-', starting with a "
             "letter or '_' (email, name and timezone are fields of their own)"
         )
-    return key
+    return key.lower()
 
 
 def parse_tags(raw: str) -> list[str]:
@@ -64,6 +72,16 @@ def parse_tags(raw: str) -> list[str]:
 
 def attribute_value(key: str, raw: str) -> AttributeValue:
     return parse_tags(raw) if key == TAGS else raw.strip()
+
+
+def folded_attributes(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored attributes with lower-case names. Databases written before names were
+    case-insensitive may hold ``City`` beside ``city``: the lower-case one wins."""
+    if not stored or "".join(stored).islower():  # the usual case, checked at C speed
+        return dict(stored)
+    folded = {key.lower(): value for key, value in stored.items() if not key.islower()}
+    folded.update((key, value) for key, value in stored.items() if key.islower())
+    return folded
 
 
 def format_attribute(value: object) -> str:

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import orjson
 import sqlalchemy as sa
 
-from mailer.audience.attributes import format_attribute
+from mailer.audience.attributes import RESERVED_KEYS, folded_attributes, format_attribute
 from mailer.audience.csv_cells import ESCAPED_STARTS, neutralize
 from mailer.audience.lists import find_list
 from mailer.db.bulk import fetch_batches
@@ -46,8 +46,10 @@ def _attribute_keys(connection: sa.Connection, members: sa.Select[tuple[int]]) -
     )
     keys: set[str] = set()
     for text in connection.execute(texts).scalars():
-        keys.update(orjson.loads(text))
-    return sorted(keys)
+        keys.update(map(str.lower, orjson.loads(text)))
+    # An attribute stored as "Name" before names were case-insensitive would give a second
+    # "name" column, which no import could read: the field of that name is the one exported.
+    return sorted(keys - RESERVED_KEYS)
 
 
 class _AttributeCells(dict[str, tuple[str, ...]]):
@@ -58,7 +60,7 @@ class _AttributeCells(dict[str, tuple[str, ...]]):
         self.attribute_keys = keys
 
     def __missing__(self, text: str) -> tuple[str, ...]:
-        values = orjson.loads(text)
+        values = folded_attributes(orjson.loads(text))
         cells = tuple(neutralize(format_attribute(values.get(key))) for key in self.attribute_keys)
         self[text] = cells
         return cells

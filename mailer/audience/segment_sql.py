@@ -50,6 +50,11 @@ def _column_value(field: Field, value: str) -> str:
     return value.lower() if field.name.lower() == "email" else value
 
 
+def _key(field: Field) -> str:
+    # Attribute names are case-insensitive: stored lower-case (mailer.audience.attributes).
+    return field.name.lower()
+
+
 def _column_present(field: Field) -> Condition:
     column = _column(field)
     return sa.and_(column.is_not(None), column != "")
@@ -64,7 +69,7 @@ class _SqliteFields:
     def _path(field: Field) -> str:
         # Attribute names are letters, digits, '_', '.', '-' (the grammar allows no quote),
         # and the quoted form makes a dotted name one key rather than a nested path.
-        return f'$."{field.name}"'
+        return f'$."{_key(field)}"'
 
     def _type(self, field: Field) -> sa.ColumnElement[str]:
         return sa.func.json_type(self.attributes, self._path(field), type_=sa.String)
@@ -105,13 +110,13 @@ class _PostgresFields:
     attributes = sa.type_coerce(subscribers.c.attributes, postgresql.JSONB)
 
     def _kind(self, field: Field) -> sa.ColumnElement[str]:
-        return sa.func.jsonb_typeof(self.attributes[field.name], type_=sa.String)
+        return sa.func.jsonb_typeof(self.attributes[_key(field)], type_=sa.String)
 
     def text(self, field: Field) -> sa.ColumnElement[str]:
         if field.is_column:
             return _column(field)
         return sa.case(
-            (self._kind(field) == "string", self.attributes[field.name].astext),
+            (self._kind(field) == "string", self.attributes[_key(field)].astext),
             else_=sa.null(),
         )
 
@@ -120,7 +125,7 @@ class _PostgresFields:
             return _equals(_column(field), _column_value(field, item))
         # An array contains a string it holds, and a string contains itself: one operator
         # serves tags lists and plain attributes alike.
-        holds = self.attributes[field.name].contains(
+        holds = self.attributes[_key(field)].contains(
             sa.bindparam(None, item, type_=postgresql.JSONB)
         )
         return sa.func.coalesce(holds, sa.false(), type_=sa.Boolean)
@@ -128,7 +133,7 @@ class _PostgresFields:
     def present(self, field: Field) -> Condition:
         if field.is_column:
             return _column_present(field)
-        value = self.attributes[field.name]
+        value = self.attributes[_key(field)]
         kind = self._kind(field)
         return sa.and_(
             kind.is_not(None),  # a missing key must be false, not NULL

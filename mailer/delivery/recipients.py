@@ -27,6 +27,9 @@ class RecipientBuilder:
         self.attribute_names = sorted(
             name[len(ATTRIBUTE_PREFIX) :] for name in fields if name.startswith(ATTRIBUTE_PREFIX)
         )
+        # Attribute names are case-insensitive, stored lower-case: {{ subscriber.attributes.City }}
+        # is the "city" attribute.
+        self._stored_keys = [(name, name.lower()) for name in self.attribute_names]
 
     @property
     def wants_attributes(self) -> bool:
@@ -36,7 +39,7 @@ class RecipientBuilder:
         # Always signed: the List-Unsubscribe header needs it even when the body has no link.
         unsubscribe, manage = self.links.urls(email)
         values = (
-            {name: format_attribute(attributes.get(name)) for name in self.attribute_names}
+            {name: format_attribute(attributes.get(key)) for name, key in self._stored_keys}
             if self.attribute_names
             else NO_ATTRIBUTES
         )
