@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.Column("unsubscribed_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("list_name", "subscriber_id", name=op.f("pk_list_unsubscribes")),
     )
-    op.create_index(
-        "ix_list_unsubscribes_subscriber_id", "list_unsubscribes", ["subscriber_id"]
-    )
+    op.create_index("ix_list_unsubscribes_subscriber_id", "list_unsubscribes", ["subscriber_id"])
 
 
 def downgrade() -> None:
