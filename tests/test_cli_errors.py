@@ -285,3 +285,27 @@ def test_a_wait_that_is_not_a_finite_number_of_seconds_is_a_usage_error(
         result = cli("emulate", "sendgrid", "--port", str(taken_port), option, value)
     assert result.code == 2 and "Traceback" not in result.err
     assert f"Invalid value for '{option}'" in result.err
+
+
+@pytest.mark.parametrize(
+    ("transport", "variables", "fragment"),
+    [
+        ("smtp", {"MAILER_TRANSPORT_SMTP_HOST": "127.0.0.1"}, "SMTP server 127.0.0.1:"),
+        ("sendgrid", {"SENDGRID_API_KEY": "SG.test"}, "127.0.0.1:"),
+    ],
+)
+def test_a_test_send_through_a_server_that_is_down_says_so(
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    closed_port: int,
+    transport: str,
+    variables: dict[str, str],
+    fragment: str,
+) -> None:
+    monkeypatch.setenv("MAILER_TRANSPORT_SMTP_PORT", str(closed_port))
+    monkeypatch.setenv("MAILER_TRANSPORT_SENDGRID_HOST", f"http://127.0.0.1:{closed_port}")
+    monkeypatch.setenv("MAILER_DELIVERY_RETRY_ATTEMPTS", "1")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    result = cli("test-send", "87", "--to", "ada@example.com", "--transport", transport)
+    refused(result, "no test copy was sent", fragment)

@@ -139,6 +139,7 @@ def test_send_command(
     """Send test copies (subject marked [TEST]) to addresses that need not be subscribers."""
     from mailer.audience.named_address import NamedAddress, named_address
     from mailer.delivery.sending import render_checked, send_test_copies
+    from mailer.delivery.transports.base import AnswerLost, TransportError
     from mailer.delivery.transports.factory import check_transport_name, make_transport
     from mailer.signing import load_secret_key
 
@@ -154,7 +155,14 @@ def test_send_command(
     rendered = render_checked(settings, context.renderer, issue)
     key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
     addresses = [reader.address.email for reader in readers.values()]
-    result = send_test_copies(settings, rendered, list(readers.values()), sender, key)
+    try:
+        result = send_test_copies(settings, rendered, list(readers.values()), sender, key)
+    except AnswerLost as exc:
+        raise MailerError(
+            f"the test copies may or may not have gone out via {name}: {exc}"
+        ) from None
+    except TransportError as exc:  # nothing was sent: a server down, a key refused
+        raise MailerError(f"no test copy was sent via {name}: {exc}") from None
     refused = {addresses[index]: reason for index, reason in result.rejected.items()}
     if as_json:
         print_json(
