@@ -20,6 +20,7 @@ from mailer.config import Settings, load_settings
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from mailer.app import Mailer
     from mailer.render.pipeline import Renderer
 
 
@@ -51,36 +52,36 @@ def print_json(data: Any) -> None:
 
 @dataclass
 class AppContext:
+    """The command line's handle on the application object, made once the options are read."""
+
     config_path: Path | None
 
     @cached_property
+    def mailer(self) -> Mailer:
+        from mailer.app import Mailer
+
+        return Mailer(load_settings(self.config_path))
+
+    @property
     def settings(self) -> Settings:
-        return load_settings(self.config_path)
+        return self.mailer.settings
 
-    @cached_property
+    @property
     def renderer(self) -> Renderer:
-        # Imported here, like every heavy module a command needs: a command that never
-        # renders (an import, a list) should not pay for loading the render pipeline.
-        from mailer.render.pipeline import Renderer
+        return self.mailer.renderer
 
-        return Renderer(self.settings)
-
-    @cached_property
+    @property
     def engine(self) -> sa.Engine:
-        """The database, migrated to the newest schema on first use."""
-        from mailer.db.migrate import open_database
-
-        return open_database(self.settings.database.url)
+        return self.mailer.engine
 
     @property
     def database_url(self) -> str | None:
         """The database's URL once the settings are loaded (to name it in an error)."""
-        return self.settings.database.url if "settings" in self.__dict__ else None
+        return self.settings.database.url if "mailer" in self.__dict__ else None
 
     def close(self) -> None:
-        """Close pooled database connections before the process (or the test) moves on."""
-        if "engine" in self.__dict__:
-            self.engine.dispose()
+        if "mailer" in self.__dict__:
+            self.mailer.close()
 
 
 def app_context(ctx: typer.Context) -> AppContext:
