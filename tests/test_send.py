@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from mailer.emulator.server import EmulatorOptions, SendGridEmulator
-from mailer.links import unsubscribe_url
-from mailer.signing import load_secret_key
+from mailer.links import UNSUBSCRIBE, link_url
+from mailer.signing import load_secret_key, peek
 from tests.conftest import CliResult, Project
 from tests.sending import (
     API_KEY,
@@ -112,7 +112,12 @@ def test_each_recipient_gets_their_own_links_headers_and_ids(
     key = load_secret_key("MAILER_SECRET_KEY", db_project.root / "var")
     ids = {message["to"]: message["custom_args"] for message in received(emulator[1])}
     for email, message in messages.items():
-        link = unsubscribe_url("https://newsletter.example.com", key, email, "weekly")
+        subscriber_id = int(ids[email]["mailer_subscriber"])
+        link = link_url(
+            "https://newsletter.example.com", key, UNSUBSCRIBE, subscriber_id, email, "weekly"
+        )
+        # The link carries the subscriber's id and the list, never the address.
+        assert peek(link.rsplit("/", 1)[1]) == f"#{subscriber_id}\nweekly"
         assert message["List-Unsubscribe"] == f"<{link}>"
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         text, html = (part.get_content() for part in message.iter_parts())

@@ -53,7 +53,7 @@ def batches(draw: st.DrawFn, plain: bool = False) -> list[Outgoing]:
     batch = []
     for key in range(1, count + 1):
         email = f"{draw(LOCALS)}{key % draw(st.sampled_from([1, 7, 1000]))}@{draw(DOMAINS)}"
-        unsubscribe, preferences = links.urls(email)
+        unsubscribe, preferences = links.urls(key * 3, email)
         city = draw(cities)
         attributes = {"city": city} if draw(st.booleans()) else {}
         recipient = Recipient(email, draw(names), unsubscribe, preferences, attributes)

@@ -35,9 +35,11 @@ class RecipientBuilder:
     def wants_attributes(self) -> bool:
         return bool(self.attribute_names)
 
-    def recipient(self, email: str, name: str, attributes: Mapping[str, Any]) -> Recipient:
+    def recipient(
+        self, subscriber_id: int, email: str, name: str, attributes: Mapping[str, Any]
+    ) -> Recipient:
         # Always signed: the List-Unsubscribe header needs it even when the body has no link.
-        unsubscribe, manage = self.links.urls(email)
+        unsubscribe, manage = self.links.urls(subscriber_id, email)
         values = (
             {name: format_attribute(attributes.get(key)) for name, key in self._stored_keys}
             if self.attribute_names
@@ -47,4 +49,4 @@ class RecipientBuilder:
 
     def outgoing(self, rows: Sequence[LedgerRecipient]) -> list[Outgoing]:
         recipient = self.recipient
-        return [Outgoing(row[0], recipient(row[1], row[2], row[3])) for row in rows]
+        return [Outgoing(row[0], recipient(row[0], row[1], row[2], row[3])) for row in rows]
