@@ -29,3 +29,17 @@ class LocatedError(MailerError):
 
 class ConfigError(MailerError):
     """The configuration file or environment holds a wrong, unknown or missing setting."""
+
+
+class FieldError(MailerError):
+    """One input is wrong: ``field`` names it neutrally ("at", "to", "timezone", "lists"...)
+    and ``problem`` says what is wrong, so that each face words it for its user (``--at`` on
+    the command line, the form field on a page, a JSON pointer in the API)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+    def __reduce__(self) -> tuple[type[FieldError], tuple[str, str]]:
+        return (type(self), (self.field, self.problem))
