@@ -213,6 +213,19 @@ rate_buckets = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# Requests counted per purpose ("signup-ip") and key (a keyed hash of an IP or an address) in
+# fixed windows, shared by every `mailer serve` process; expired windows are deleted.
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("purpose", sa.String(50), primary_key=True),
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("window_start", UtcDateTime, primary_key=True),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Index("ix_rate_limits_expires_at", "expires_at"),
+)
+
 # Recurring sends: at each tick of the cron expression (read in ``zone``), the oldest ready issue
 # not yet sent to the list goes out.
 schedules = sa.Table(
