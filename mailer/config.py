@@ -11,9 +11,16 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from mailer.config_environment import (
     ENV_CONFIG_PATH,
@@ -22,7 +29,7 @@ from mailer.config_environment import (
     secret_problems,
     unknown_variables,
 )
-from mailer.config_values import DAY_SECONDS, check_email, check_zone
+from mailer.config_values import DAY_SECONDS, check_email, check_proxy_address, check_zone
 from mailer.config_values import check_cron as check_cron
 from mailer.config_values import duration_seconds as duration_seconds
 from mailer.config_values import scheduler_cron as scheduler_cron
@@ -91,6 +98,9 @@ class NewsletterSettings(Section):
 class PathSettings(Section):
     issues: Path = Field(Path("issues"), description="Folder of issue Markdown files.")
     templates: Path = Field(Path("templates/email"), description="Folder of email templates.")
+    web_templates: Path = Field(
+        Path("templates/web"), description="Folder of the public pages' templates and static/."
+    )
     subscribers: Path = Field(Path("subscribers"), description="Folder of subscriber CSV files.")
     var: Path = Field(Path("var"), description="Folder for the database, outbox and keys.")
 
@@ -215,11 +225,19 @@ class ScheduleSettings(Section):
         return duration_seconds(self.misfire_grace)
 
 
+ProxyAddress = Annotated[str, AfterValidator(check_proxy_address)]
+
+
 class WebSettings(Section):
     secret_key_env: str = Field(
         "MAILER_SECRET_KEY",
         description="Env var holding the key that signs unsubscribe links; "
         "when unset, a random key is created once under <var>/secret_key.",
+    )
+    forwarded_allow_ips: list[ProxyAddress] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed; none when empty, any with '*'.",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +25,22 @@ def check_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"{value!r} is not an IANA time zone such as 'Asia/Shanghai'") from None
     return value
+
+
+def check_proxy_address(value: str) -> str:
+    """A proxy's address (``10.0.0.5``, ``::1``), a network (``10.0.0.0/8``) or ``*``,
+    written the one way uvicorn reads it."""
+    said = value.strip()
+    if said == "*":
+        return said
+    try:
+        if "/" in said:
+            return str(ipaddress.ip_network(said, strict=False))
+        return str(ipaddress.ip_address(said))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an IP address or network such as '10.0.0.5' or '10.0.0.0/8'"
+        ) from None
 
 
 DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", re.ASCII)
