@@ -239,6 +239,11 @@ class WebSettings(Section):
         description="Addresses or networks of reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto headers are believed; none when empty, any with '*'.",
     )
+    record_ip: bool = Field(
+        False,
+        description="Keep the IP address with each consent record (signup, confirm, "
+        "unsubscribe); off by default, since an IP address is personal data.",
+    )
 
 
 class Settings(Section):

@@ -171,3 +171,13 @@ def test_python_dash_m_mailer_exits_1_on_an_error(db_project: Project) -> None:
     )
     assert "error: list name 'Not A Name'" in done.stderr
     assert done.returncode == 1
+
+
+def test_a_list_is_private_unless_made_public(db_project: Project, cli: Cli) -> None:
+    assert "private" in cli("lists", "create", "staff").out
+    made = cli("lists", "create", "weekly", "--public", "--json")
+    assert made.code == 0 and json.loads(made.out)["public"] is True
+    assert {name: found["public"] for name, found in lists_json(cli).items()} == {
+        "staff": False,
+        "weekly": True,
+    }

@@ -23,6 +23,7 @@ class MailingList:
     title: str
     description: str
     double_opt_in: bool
+    public: bool
     created_at: datetime
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -32,6 +33,7 @@ class MailingList:
             "title": self.title,
             "description": self.description,
             "double_opt_in": self.double_opt_in,
+            "public": self.public,
             "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
             "counts": self.counts,
         }
@@ -46,6 +48,7 @@ def _row_to_list(
         title=str(row.title),
         description=str(row.description),
         double_opt_in=bool(row.double_opt_in),
+        public=bool(row.public),
         created_at=row.created_at,
         counts=counts or dict.fromkeys(MEMBERSHIP_STATUSES, 0),
     )
@@ -76,6 +79,7 @@ def create_list(
     title: str = "",
     description: str = "",
     double_opt_in: bool = False,
+    public: bool = False,
     clock: Clock = utc_now,
 ) -> MailingList:
     check_list_name(name)
@@ -90,6 +94,7 @@ def create_list(
                 title=title or name,
                 description=description,
                 double_opt_in=double_opt_in,
+                public=public,
                 created_at=now,
             )
         )

@@ -53,6 +53,14 @@ def create_command(
             help="Whether new subscribers must confirm by email before they are mailed.",
         ),
     ] = False,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public/--private",
+            help="Whether the public pages (signup, preferences) offer the list to everyone; "
+            "a private list is shown only to its members.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Create a list."""
@@ -62,12 +70,14 @@ def create_command(
         title=title,
         description=description,
         double_opt_in=double_opt_in,
+        public=public,
     )
     if as_json:
         print_json(created.as_json())
     else:
         kind = "double" if created.double_opt_in else "single"
-        out_console().print(f"Created list {created.name!r} ({kind} opt-in).")
+        shown = "public" if created.public else "private"
+        out_console().print(f"Created list {created.name!r} ({kind} opt-in), {shown}.")
 
 
 @lists_app.command("delete")

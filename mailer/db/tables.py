@@ -27,6 +27,9 @@ lists = sa.Table(
     sa.Column("title", sa.String(200), nullable=False, server_default=""),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
     sa.Column("double_opt_in", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Offered on the public pages (signup, preferences); a private list is shown only to its
+    # members.
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
@@ -81,6 +84,30 @@ list_unsubscribes = sa.Table(
     sa.Column("source", sa.String(200), nullable=False, server_default=""),
     sa.Column("unsubscribed_at", UtcDateTime, nullable=False),
     sa.Index("ix_list_unsubscribes_subscriber_id", "subscriber_id"),
+)
+
+# The consent record: who joined or left which list, when, through what, and (only with
+# [web] record_ip) from which IP address.
+CONSENT_ACTIONS = ("subscribe", "confirm", "unsubscribe", "resubscribe")
+consent_events = sa.Table(
+    "consent_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "subscriber_id",
+        BigId,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("list_name", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint(
+        "action IN ('subscribe', 'confirm', 'unsubscribe', 'resubscribe')", name="action"
+    ),
+    sa.Index("ix_consent_events_subscriber_id", "subscriber_id"),
 )
 
 suppressions = sa.Table(
