@@ -4,7 +4,7 @@ A traceback is an exception escaping ``main()`` or "Traceback" in what it printe
 ``main()`` runs in-process in a project of its own (SQLite under var/), which the commands
 change as they go. Nothing leaves the machine: SendGrid and SMTP point at a closed loopback
 port, and serving loops are kept from serving (``preview`` is left out, ``worker`` runs
-``--once``, ``emulate`` is given a port already taken).
+``--once``, ``emulate`` and ``serve`` are given a port already taken).
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ def isolated(env: dict[str, str]) -> Iterator[None]:
 def _kept_from_serving(words: list[str], taken_port: int) -> list[str]:
     if words[:1] == ["worker"]:
         return [*words, "--once"]
-    if words[:2] == ["emulate", "sendgrid"]:
+    if words[:2] == ["emulate", "sendgrid"] or words[:1] == ["serve"]:
         return [*words, "--host", "127.0.0.1", "--port", str(taken_port)]
     return words
 

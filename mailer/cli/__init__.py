@@ -23,6 +23,7 @@ from mailer.cli import (
     render,
     schedules,
     send,
+    serve,
     subscribers,
     worker,
 )
@@ -62,7 +63,7 @@ def root(
 
 for module in (
     render, preview, check, issues, database, lists, subscribers, send, campaigns, schedules,
-    emulate, worker,
+    emulate, worker, serve,
 ):  # fmt: skip
     module.register(app)
 

@@ -1,0 +1,60 @@
+"""The public web app: one Starlette app over the application object, served by ``mailer serve``.
+
+Routes come from route modules, each with ``routes(mailer) -> list[BaseRoute]``: the core ones
+here, then every module of ``mailer.web.public``. Every route gets the security headers and the
+CSRF check (see ``mailer.web.security``); endpoints that use the database are plain ``def``
+functions, which Starlette runs in its thread pool.
+
+Nothing another process needs is kept in this one: rate limits live in the database and CSRF
+tokens are keyed hashes, so any number of ``mailer serve`` processes can share one database.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Sequence
+from typing import Protocol
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
+
+from mailer.app import Mailer
+from mailer.web import health, home, public
+from mailer.web.errors import ServerErrorPage, http_error
+from mailer.web.pages import Pages
+from mailer.web.security import CsrfMiddleware, SecurityHeadersMiddleware
+
+
+class RouteModule(Protocol):
+    def routes(self, mailer: Mailer) -> list[BaseRoute]: ...
+
+
+CORE_ROUTE_MODULES: tuple[RouteModule, ...] = (health, home)
+
+
+def default_route_modules() -> list[RouteModule]:
+    """The core route modules, then each module of ``mailer.web.public`` by name."""
+    found: list[RouteModule] = list(CORE_ROUTE_MODULES)
+    for module in sorted(pkgutil.iter_modules(public.__path__), key=lambda info: info.name):
+        found.append(importlib.import_module(f"{public.__name__}.{module.name}"))
+    return found
+
+
+def create_app(mailer: Mailer, modules: Sequence[RouteModule] | None = None) -> Starlette:
+    """The app serving ``modules``' routes (by default ``default_route_modules()``)."""
+    pages = Pages(mailer.settings)
+    routes = [
+        route
+        for module in (default_route_modules() if modules is None else modules)
+        for route in module.routes(mailer)
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.mailer = mailer
+    app.state.pages = pages
+    # Added innermost first: the headers go on every response, the 500 page included.
+    app.add_middleware(CsrfMiddleware, router=app.router)
+    app.add_middleware(ServerErrorPage)
+    app.add_middleware(SecurityHeadersMiddleware, router=app.router)
+    return app

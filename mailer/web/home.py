@@ -1,0 +1,24 @@
+"""The home page (the newsletter's name; the signup form and latest issues come later) and the
+pages' static files (``static/`` in the web templates folder)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from mailer.app import Mailer
+from mailer.web.pages import STATIC_FOLDER, render
+
+
+def home(request: Request) -> Response:
+    return render(request, "home.html")
+
+
+def routes(mailer: Mailer) -> list[BaseRoute]:
+    found: list[BaseRoute] = [Route("/", home, methods=["GET"], name="home")]
+    static = mailer.settings.paths.web_templates / STATIC_FOLDER
+    if static.is_dir():
+        found.append(Mount(f"/{STATIC_FOLDER}", StaticFiles(directory=static), name="static"))
+    return found
