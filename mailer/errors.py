@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -34,12 +35,26 @@ class ConfigError(MailerError):
 class FieldError(MailerError):
     """One input is wrong: ``field`` names it neutrally ("at", "to", "timezone", "lists"...)
     and ``problem`` says what is wrong, so that each face words it for its user (``--at`` on
-    the command line, the form field on a page, a JSON pointer in the API)."""
+    the command line, the form field on a page, a JSON pointer in the API). ``value``, when
+    given, is what was typed there, for a face that shows the input beside the problem."""
 
-    def __init__(self, field: str, problem: str) -> None:
+    def __init__(self, field: str, problem: str, value: str | None = None) -> None:
         self.field = field
         self.problem = problem
-        super().__init__(f"{field}: {problem}")
+        self.value = value
+        said = field if value is None else f"{field} {value!r}"
+        super().__init__(f"{said}: {problem}")
 
-    def __reduce__(self) -> tuple[type[FieldError], tuple[str, str]]:
-        return (type(self), (self.field, self.problem))
+    def __reduce__(self) -> tuple[type[FieldError], tuple[str, str, str | None]]:
+        return (type(self), (self.field, self.problem, self.value))
+
+
+class FieldErrors(MailerError):
+    """Several inputs are wrong at once (each face says them all, not just the first)."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(str(error) for error in self.errors))
+
+    def __reduce__(self) -> tuple[type[FieldErrors], tuple[list[FieldError]]]:
+        return (type(self), (self.errors,))

@@ -14,7 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mailer.app import Mailer
 from mailer.audience.addresses import normalize_address
+from mailer.cli.errors import command_line_message
 from mailer.config import Settings
 from mailer.errors import MailerError
 from mailer.render.formats import OutputFormat
@@ -100,9 +102,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Issue:
 def _refused(found: Settings, value: str) -> str | None:
     """The error for ``value``, or None when it is taken."""
     try:
-        parse_reader(found, value)
+        parse_reader(Mailer(found), value)
     except MailerError as exc:
-        return str(exc)
+        return command_line_message(exc)
     return None
 
 
@@ -111,9 +113,9 @@ def _refused(found: Settings, value: str) -> str | None:
 def test_any_to_value_is_one_reader_or_a_one_line_error(rendered: Issue, value: str) -> None:
     found, issue = rendered
     try:
-        reader = parse_reader(found, value)
+        reader = parse_reader(Mailer(found), value)
     except MailerError as exc:
-        message = str(exc)
+        message = command_line_message(exc)
         assert message.startswith("--to ") and "\n" not in message and "\r" not in message
         return
     # An address the project would store as it is (the 64-octet rule and the rest).
@@ -151,6 +153,6 @@ def test_one_address_is_taken_with_its_name_and_nothing_after_it(
 ) -> None:
     found = rendered[0]
     name, address = entry
-    reader = parse_reader(found, formataddr(entry))
+    reader = parse_reader(Mailer(found), formataddr(entry))
     assert (reader.name, reader.email) == (name.strip(), normalize_address(address).email)
     assert _refused(found, formataddr(entry) + junk) is not None

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailer.cli.errors import command_line_message
 from mailer.scheduling.when import WhenError, parse_when
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -115,8 +116,10 @@ def test_a_time_the_clocks_pass_twice_is_refused_with_both_readings() -> None:
     "text", ["next week", "2026-11-24", "09:00", "tomorrow 25:00", "2026-02-30 09:00", "+", "+2x"]
 )
 def test_what_it_cannot_read_is_refused_with_the_forms_it_can(text: str) -> None:
-    with pytest.raises(WhenError, match=r"--at"):
+    with pytest.raises(WhenError) as refused:
         parse_when(text, SHANGHAI, NOW)
+    assert (refused.value.field, refused.value.value) == ("at", text)
+    assert command_line_message(refused.value).startswith(f"--at {text!r}: ")
 
 
 TOO_FAR_AHEAD = [
@@ -130,8 +133,9 @@ def test_a_time_too_far_ahead_is_refused_naming_the_option(text: str) -> None:
     # Year 9999 in a zone east of UTC is past the last date Python can hold: it used to be
     # stored, and then every `mailer campaigns` listing crashed on it.
     for zone in (SHANGHAI, NEW_YORK, ZoneInfo("Pacific/Kiritimati")):
-        with pytest.raises(WhenError, match=r"^--at .*: .*(too far|ten years)"):
+        with pytest.raises(WhenError, match=r"(too far|ten years)") as refused:
             parse_when(text, zone, NOW)
+        assert command_line_message(refused.value).startswith(f"--at {text!r}: ")
 
 
 @pytest.mark.parametrize(
@@ -139,8 +143,9 @@ def test_a_time_too_far_ahead_is_refused_naming_the_option(text: str) -> None:
 )
 def test_the_first_day_python_knows_is_in_the_past_in_every_zone(text: str) -> None:
     for zone in (SHANGHAI, NEW_YORK, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")):
-        with pytest.raises(WhenError, match=r"^--at .*in the past"):
+        with pytest.raises(WhenError, match=r"in the past") as refused:
             parse_when(text, zone, NOW)
+        assert command_line_message(refused.value).startswith(f"--at {text!r}: ")
 
 
 @given(
@@ -156,7 +161,7 @@ def test_any_relative_time_is_within_ten_years_or_refused(
     try:
         moment = parse_when(text, zone, NOW)
     except WhenError as refused:
-        assert str(refused).startswith(f"--at {text!r}: ")
+        assert command_line_message(refused).startswith(f"--at {text!r}: ")
         return
     assert NOW < moment <= NOW + timedelta(days=3653)
 
@@ -173,6 +178,7 @@ def test_any_date_python_can_hold_is_read_or_refused_with_a_message(
     try:
         parsed = parse_when(text, zone, NOW)
     except WhenError as refused:
-        assert str(refused).startswith("--at ")
+        assert refused.field == "at"
+        assert command_line_message(refused).startswith("--at ")
         return
     assert NOW < parsed <= NOW + timedelta(days=3653)

@@ -1,5 +1,5 @@
-"""One reader typed as an option's value (``--to``): ``EMAIL`` or ``Name <EMAIL>``, nothing
-else.
+"""One reader typed as one value (``--to`` on the command line): ``EMAIL`` or ``Name <EMAIL>``,
+nothing else.
 
 The email package's ``parseaddr`` took the first address of a list (``a@x, b@y``) or of a
 group, and joined text after an address onto it (``a@x.com junk`` read as ``a@x.comjunk``).
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from email.utils import getaddresses
 
 from mailer.audience.addresses import Address, InvalidAddress, normalize_address
-from mailer.errors import MailerError
+from mailer.errors import FieldError
 
 SPECIALS = '()<>[]:;@\\,"'
 _QUOTED_NAME = r'"(?P<quoted>(?:[^"\\]|\\.)*)"'
@@ -54,13 +54,13 @@ def _not_one_address(text: str) -> str | None:
     return None
 
 
-def named_address(text: str, option: str) -> NamedAddress:
-    """The reader ``text`` names, or MailerError naming ``option`` and saying why not."""
+def named_address(text: str, field: str) -> NamedAddress:
+    """The reader ``text`` names, or a FieldError naming ``field`` and saying why not."""
     matched = _NAME_ADDR.fullmatch(text)
     if matched is None:
         reason = _not_one_address(text)
         if reason is not None:
-            raise MailerError(f"{option} {text!r}: {reason}")
+            raise FieldError(field, reason, text)
         name, spec = "", text
     else:
         quoted = matched["quoted"]
@@ -69,5 +69,5 @@ def named_address(text: str, option: str) -> NamedAddress:
     try:
         address = normalize_address(spec)
     except InvalidAddress as exc:
-        raise MailerError(f"{option} {text!r}: {exc}") from None
+        raise FieldError(field, str(exc), text) from None
     return NamedAddress(name.strip(), address)

@@ -104,7 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(exc: MailerError) -> None:
-    err_console().print(f"error: {exc}", style="red", markup=False, highlight=False)
+    from mailer.cli.errors import command_line_message
+
+    message = command_line_message(exc)
+    err_console().print(f"error: {message}", style="red", markup=False, highlight=False)
 
 
 def console_main() -> None:

@@ -25,7 +25,7 @@ def preview_command(
 
     app = app_context(ctx)
     path = find_issue(issue, app.settings.paths.issues)
-    web = preview_app(app.settings, path, parse_reader(app.settings, to))
+    web = preview_app(app.settings, path, parse_reader(app.mailer, to))
     err_console().print(f"Previewing {path} at http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(web, host=host, port=port, log_level="warning")
 

@@ -32,7 +32,7 @@ def render_command(
 
     app = app_context(ctx)
     rendered = render_reference(app.settings, app.renderer, issue)
-    data = render_output(app.settings, rendered, output_format, parse_reader(app.settings, to))
+    data = render_output(app.settings, rendered, output_format, parse_reader(app.mailer, to))
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

@@ -19,17 +19,17 @@ import sqlalchemy as sa
 
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns, deliveries, subscribers
-from mailer.errors import MailerError
+from mailer.errors import FieldError
 
 CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 BUSY_RELEASE_SECONDS = 30.0
 
 
 def parse_clock(text: str) -> time:
-    """``09:00`` -> 09:00; what ``--local-time`` accepts."""
+    """``09:00`` -> 09:00: a local-time delivery's time of day (the field ``local_time``)."""
     found = CLOCK.fullmatch(text.strip())
     if found is None or int(found.group(1)) > 23 or int(found.group(2)) > 59:
-        raise MailerError(f"--local-time {text!r}: give a time of day as HH:MM, e.g. 09:00")
+        raise FieldError("local_time", "give a time of day as HH:MM, e.g. 09:00", text)
     return time(int(found.group(1)), int(found.group(2)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mailer.audience.named_address import named_address
 from mailer.clock import Clock, utc_now
@@ -13,7 +14,9 @@ from mailer.render.eml import Envelope, build_message
 from mailer.render.formats import OutputFormat
 from mailer.render.pipeline import RenderedEmail, Renderer
 from mailer.render.tokens import Recipient
-from mailer.signing import load_secret_key
+
+if TYPE_CHECKING:
+    from mailer.app import Mailer
 
 SAMPLE_READER = "Sample Reader <reader@example.com>"
 PREVIEW_LIST = "preview"
@@ -25,13 +28,12 @@ def render_reference(settings: Settings, renderer: Renderer, reference: str) -> 
     return renderer.render(load_issue(path, settings.paths.templates))
 
 
-def parse_reader(settings: Settings, to: str | None, list_name: str = PREVIEW_LIST) -> Recipient:
-    """The reader ``--to`` names (``email`` or ``Name <email>``, one address held to the
-    rules an import applies), with signed links of their own; a sample reader without it."""
-    reader = named_address(SAMPLE_READER if to is None else to, "--to")
-    key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
-    email = reader.address.email
-    return recipient(settings.newsletter.base_url, key, email, reader.name, list_name=list_name)
+def parse_reader(mailer: Mailer, to: str | None, list_name: str = PREVIEW_LIST) -> Recipient:
+    """The reader ``to`` names (``email`` or ``Name <email>``, one address held to the rules
+    an import applies), with signed links of their own; a sample reader without it."""
+    reader = named_address(SAMPLE_READER if to is None else to, "to")
+    email, base_url = reader.address.email, mailer.settings.newsletter.base_url
+    return recipient(base_url, mailer.signing_key, email, reader.name, list_name=list_name)
 
 
 def render_output(

@@ -1,4 +1,4 @@
-"""When a scheduled send goes out: the ``--at`` text an editor types, read in a time zone.
+"""When a scheduled send goes out: the text an editor types for it, read in a time zone.
 
 Accepted: ``2026-11-23T09:00`` and ``2026-11-23 09:00`` (seconds optional; a trailing ``Z`` or
 ``+08:00`` names the offset itself), ``today 18:00``, ``tomorrow 09:00``, and ``+2h``, ``+90m``,
@@ -13,7 +13,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mailer.errors import MailerError
+from mailer.errors import FieldError
 
 RELATIVE = re.compile(r"\+\s*((?:\d+\s*[wdhm]\s*)+)", re.IGNORECASE)
 RELATIVE_PART = re.compile(r"(\d+)\s*([wdhm])", re.IGNORECASE)
@@ -30,18 +30,23 @@ HORIZON = timedelta(days=3653)
 TOO_FAR = "give a time within the next ten years"
 
 
-class WhenError(MailerError):
-    pass
+class WhenError(FieldError):
+    """A send time (the field ``at``) or its zone that cannot be used."""
 
 
-def zone_named(name: str, option: str) -> ZoneInfo:
-    """The zone called ``name``, or an error naming the option it came from."""
+def _refused(said: str, problem: str) -> WhenError:
+    return WhenError("at", problem, said)
+
+
+def zone_named(name: str, field: str) -> ZoneInfo:
+    """The zone called ``name``, or an error naming the field (or setting) it came from."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise WhenError(
-            f"{option} {name!r}: not an IANA time zone; write it like Asia/Shanghai, "
-            "America/New_York or UTC"
+            field,
+            "not an IANA time zone; write it like Asia/Shanghai, America/New_York or UTC",
+            name,
         ) from None
 
 
@@ -66,23 +71,25 @@ def local_time(day: date, clock: time, zone: ZoneInfo, said: str) -> datetime:
     if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         before = (first - timedelta(hours=1)).astimezone(UTC)
         after = first.astimezone(UTC)
-        raise WhenError(
-            f"--at {said!r}: {naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks "
+        raise _refused(
+            said,
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks "
             f"jump forward that night); pick a time outside the gap, e.g. "
-            f"{before.astimezone(zone):%Y-%m-%d %H:%M} or {after.astimezone(zone):%Y-%m-%d %H:%M}"
+            f"{before.astimezone(zone):%Y-%m-%d %H:%M} or {after.astimezone(zone):%Y-%m-%d %H:%M}",
         )
     if first.utcoffset() != second.utcoffset():
-        raise WhenError(
-            f"--at {said!r}: {naive:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go "
+        raise _refused(
+            said,
+            f"{naive:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go "
             f"back that night); say which with an offset: "
-            f"{first.isoformat(timespec='minutes')} or {second.isoformat(timespec='minutes')}"
+            f"{first.isoformat(timespec='minutes')} or {second.isoformat(timespec='minutes')}",
         )
     return first.astimezone(UTC)
 
 
 def _clock(hours: int, minutes: int, said: str) -> time:
     if hours > 23 or minutes > 59:
-        raise WhenError(f"--at {said!r}: {hours:02d}:{minutes:02d} is not a time of day")
+        raise _refused(said, f"{hours:02d}:{minutes:02d} is not a time of day")
     return time(hours, minutes)
 
 
@@ -93,22 +100,20 @@ def _absolute(found: re.Match[str], zone: ZoneInfo, said: str, now: datetime) ->
         parts = [int(part) for part in clock_text.split(":")]
         clock = _clock(parts[0], parts[1], said).replace(second=parts[2] if len(parts) > 2 else 0)
     except ValueError as exc:
-        raise WhenError(f"--at {said!r}: {exc}") from None
+        raise _refused(said, f"{exc}") from None
     try:
         if offset is None:
             return local_time(day, clock, zone, said)
         stamp = datetime.fromisoformat(f"{day_text}T{clock:%H:%M:%S}{offset.upper()}")
         return stamp.astimezone(UTC)
     except ValueError as exc:
-        raise WhenError(f"--at {said!r}: {exc}") from None
+        raise _refused(said, f"{exc}") from None
     except OverflowError:
         # Only the first and the last day Python can hold get here: read in UTC, they fall
         # outside its range.
         if day < now.date():
-            raise WhenError(
-                f"--at {said!r}: {day_text} is in the past; give a later time"
-            ) from None
-        raise WhenError(f"--at {said!r}: {day_text} is too far ahead; {TOO_FAR}") from None
+            raise _refused(said, f"{day_text} is in the past; give a later time") from None
+        raise _refused(said, f"{day_text} is too far ahead; {TOO_FAR}") from None
 
 
 def _relative(amounts: str, said: str) -> timedelta:
@@ -117,11 +122,11 @@ def _relative(amounts: str, said: str) -> timedelta:
         for amount, unit in RELATIVE_PART.findall(amounts):
             delta += timedelta(**{UNITS[unit.lower()]: int(amount)})
     except (OverflowError, ValueError):  # more days than a timedelta holds, or digits
-        raise WhenError(f"--at {said!r}: too far ahead; {TOO_FAR}") from None
+        raise _refused(said, f"too far ahead; {TOO_FAR}") from None
     if not delta:
-        raise WhenError(f"--at {said!r}: that is now; say how far ahead, e.g. +2h")
+        raise _refused(said, "that is now; say how far ahead, e.g. +2h")
     if delta > HORIZON:
-        raise WhenError(f"--at {said!r}: more than ten years ahead; {TOO_FAR}")
+        raise _refused(said, f"more than ten years ahead; {TOO_FAR}")
     return delta
 
 
@@ -138,14 +143,13 @@ def parse_when(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     elif absolute := ABSOLUTE.fullmatch(said):
         moment = _absolute(absolute, zone, said, now)
     else:
-        raise WhenError(f"--at {said!r}: not a time this understands; write it as {FORMS}")
+        raise _refused(said, f"not a time this understands; write it as {FORMS}")
     if moment <= now:
-        raise WhenError(
-            f"--at {said!r}: {_shown(moment, zone)} is in the past (it is now "
-            f"{_shown(now.astimezone(UTC), zone)}); give a later time"
+        raise _refused(
+            said,
+            f"{_shown(moment, zone)} is in the past (it is now "
+            f"{_shown(now.astimezone(UTC), zone)}); give a later time",
         )
     if moment - now > HORIZON:
-        raise WhenError(
-            f"--at {said!r}: {_shown(moment, zone)} is more than ten years ahead; {TOO_FAR}"
-        )
+        raise _refused(said, f"{_shown(moment, zone)} is more than ten years ahead; {TOO_FAR}")
     return moment

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from mailer.config import Settings
 from mailer.db.tables import TRANSPORTS
 from mailer.delivery.transports.base import Transport
-from mailer.errors import MailerError
+from mailer.errors import FieldError, MailerError
 
 
 def check_transport_name(name: str) -> str:
     if name not in TRANSPORTS:
-        raise MailerError(f"--transport {name!r}: use one of {', '.join(TRANSPORTS)}")
+        raise FieldError("transport", f"use one of {', '.join(TRANSPORTS)}", name)
     return name
 
 

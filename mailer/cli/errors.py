@@ -1,0 +1,51 @@
+"""The core's errors in the command line's words: a field becomes the option (or argument)
+that gives it, and a campaign that could not start gets the commands that move it on."""
+
+from __future__ import annotations
+
+import sys
+
+from mailer.errors import FieldError, FieldErrors, MailerError
+
+# Where each field comes from on the command line; a field not here (a setting such as
+# newsletter.timezone) is named as it is.
+OPTION_OF = {
+    "at": "--at",
+    "timezone": "--tz",
+    "local_time": "--local-time",
+    "to": "--to",
+    "transport": "--transport",
+    "list": "--list",
+    "segment": "--segment",
+    "cron": "--cron",
+    "issues": "--issues",
+    "schedule": "schedule name",
+}
+
+
+def field_message(error: FieldError) -> str:
+    if error.field == "campaign" and error.value is not None:
+        return f"no campaign {error.value}; `mailer campaigns` lists them"
+    option = OPTION_OF.get(error.field, error.field)
+    said = option if error.value is None else f"{option} {error.value!r}"
+    return f"{said}: {error.problem}"
+
+
+def command_line_message(error: MailerError) -> str:
+    """What the command line prints for ``error`` (after ``error: ``)."""
+    if isinstance(error, FieldError):
+        return field_message(error)
+    if isinstance(error, FieldErrors):
+        return "; ".join(field_message(each) for each in error.errors)
+    # Only a command that resumed a campaign loaded the module that says it did not start.
+    services = sys.modules.get("mailer.services.campaigns")
+    if services is not None and isinstance(error, services.NotStarted):
+        return f"{error}\n{resume_or_cancel(error.campaign_id)}"
+    return str(error)
+
+
+def resume_or_cancel(campaign_id: int) -> str:
+    return (
+        f"`mailer campaigns resume {campaign_id}` continues "
+        f"(or `mailer campaigns cancel {campaign_id}`)."
+    )
