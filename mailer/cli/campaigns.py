@@ -7,15 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mailer.cli.context import AppContext, app_context, out_console, print_json
-from mailer.delivery.campaigns import (
-    Campaign,
-    all_campaigns,
-    cancel_campaign,
-    iso,
-    pause_campaign,
-    show_campaign,
-)
+from mailer.cli.campaign_words import campaign_json, campaign_message
+from mailer.cli.context import app_context, out_console, print_json
+from mailer.delivery.campaigns import Campaign, iso
 
 campaigns_app = typer.Typer(help="Campaigns: what was sent, what is sending, what is paused.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -45,9 +39,11 @@ def campaigns_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every campaign: upcoming sends first (soonest first), then the rest, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    found = all_campaigns(app_context(ctx).engine)
+    from mailer.services.campaigns import all_campaigns
+
+    found = all_campaigns(app_context(ctx).mailer)
     if as_json:
-        print_json([campaign.as_json() for campaign in found])
+        print_json([campaign_json(campaign) for campaign in found])
         return
     if not found:
         out_console().print("No campaigns yet: `mailer send ISSUE --list NAME` starts one.")
@@ -94,8 +90,8 @@ def _print(campaign: Campaign) -> None:
             console.print(f"  {label + ':':11}{value}", markup=False, highlight=False)
     counts = ", ".join(f"{name} {count}" for name, count in campaign.counts.items())
     console.print(f"  {'counts:':11}{counts}", markup=False)
-    if campaign.message:
-        console.print(f"  {'message:':11}{campaign.message}", markup=False, highlight=False)
+    if message := campaign_message(campaign):
+        console.print(f"  {'message:':11}{message}", markup=False, highlight=False)
 
 
 def _content(campaign: Campaign) -> str:
@@ -112,9 +108,11 @@ def _content(campaign: Campaign) -> str:
 @campaigns_app.command("show")
 def show_command(ctx: typer.Context, campaign_id: IdArgument, as_json: JsonOption = False) -> None:
     """One campaign: state, issue, list, times (UTC) and ledger counts."""
-    campaign = show_campaign(app_context(ctx).engine, campaign_id)
+    from mailer.services.campaigns import show
+
+    campaign = show(app_context(ctx).mailer, campaign_id)
     if as_json:
-        print_json(campaign.as_json())
+        print_json(campaign_json(campaign))
     else:
         _print(campaign)
 
@@ -122,14 +120,18 @@ def show_command(ctx: typer.Context, campaign_id: IdArgument, as_json: JsonOptio
 @campaigns_app.command("pause")
 def pause_command(ctx: typer.Context, campaign_id: IdArgument) -> None:
     """Stop sending before the next batch; `resume` continues."""
-    campaign = pause_campaign(app_context(ctx).engine, campaign_id)
+    from mailer.services.campaigns import pause
+
+    campaign = pause(app_context(ctx).mailer, campaign_id)
     out_console().print(f"Campaign {campaign.id} is paused.")
 
 
 @campaigns_app.command("cancel")
 def cancel_command(ctx: typer.Context, campaign_id: IdArgument) -> None:
     """Stop for good before the next batch; what was sent stays sent."""
-    campaign = cancel_campaign(app_context(ctx).engine, campaign_id)
+    from mailer.services.campaigns import cancel
+
+    campaign = cancel(app_context(ctx).mailer, campaign_id)
     out_console().print(
         f"Campaign {campaign.id} is cancelled ({campaign.counts['sent']} were sent before)."
     )
@@ -141,58 +143,27 @@ def resume_command(
 ) -> None:
     """Continue a paused or interrupted campaign in the foreground."""
     from mailer.cli.dispatch_run import run_campaign
-    from mailer.clock import utc_now
-    from mailer.delivery.sending import resume_campaign
-    from mailer.delivery.transports.factory import make_transport
+    from mailer.scheduling.one_off import shown
+    from mailer.services.campaigns import Resumed, resume
 
     context = app_context(ctx)
-    campaign = show_campaign(context.engine, campaign_id)
-    transport = make_transport(campaign.transport, context.settings)
-    if campaign.status == "paused" and campaign.started_at is None:
-        if campaign.scheduled_at is not None and campaign.scheduled_at > utc_now():
-            transport.close()  # paused before its time: it goes back to waiting for it
-            _unpause_scheduled(context, campaign)
-            return
-        _start_paused(context, campaign)
-    else:
-        resume_campaign(context.engine, campaign_id)
-    if campaign.local_time:
-        transport.close()
+    resumed = resume(context.mailer, campaign_id)
+    campaign = resumed.campaign
+    if resumed.outcome is Resumed.waiting:
+        assert campaign.scheduled_at is not None
+        out_console().print(
+            f"Campaign {campaign.id} is scheduled again for "
+            f"{shown(campaign.scheduled_at, campaign.zone)}."
+        )
+        return
+    if resumed.outcome is Resumed.waves:
         out_console().print(
             f"Campaign {campaign_id} is sending at {campaign.local_time} in each subscriber's "
             "zone; `mailer worker` sends each wave when it is due."
         )
         return
+    transport = context.mailer.transport(campaign.transport)
     raise typer.Exit(run_campaign(context, campaign_id, transport, as_json=as_json))
-
-
-def _unpause_scheduled(context: AppContext, campaign: Campaign) -> None:
-    from mailer.clock import utc_now
-    from mailer.db.engine import write_transaction
-    from mailer.delivery.campaigns import move_campaign
-    from mailer.scheduling.one_off import shown
-
-    assert campaign.scheduled_at is not None
-    with write_transaction(context.engine) as connection:
-        move_campaign(connection, campaign.id, ("paused",), "scheduled", utc_now(), message="")
-    out_console().print(
-        f"Campaign {campaign.id} is scheduled again for "
-        f"{shown(campaign.scheduled_at, campaign.zone)}."
-    )
-
-
-def _start_paused(context: AppContext, campaign: Campaign) -> None:
-    """A scheduled campaign that could not start at its time (the issue had errors, the list
-    was empty): render and start it now."""
-    from mailer.errors import MailerError
-    from mailer.scheduling.one_off import begin_sending
-
-    start = begin_sending(
-        context.engine, context.settings, context.renderer, campaign.id,
-        owner=None, from_state="paused",
-    )  # fmt: skip
-    if start.outcome != "started":
-        raise MailerError(start.message)
 
 
 @campaigns_app.command("reschedule")
@@ -209,20 +180,16 @@ def reschedule_command(
     as_json: JsonOption = False,
 ) -> None:
     """Move a scheduled (or missed) campaign to another time."""
-    from mailer.clock import utc_now
-    from mailer.scheduling.one_off import reschedule_campaign, shown
-    from mailer.scheduling.when import parse_when, zone_named
+    from mailer.scheduling.one_off import shown
+    from mailer.services.campaigns import reschedule
 
-    context = app_context(ctx)
-    current = show_campaign(context.engine, campaign_id)
-    zone_name = tz or current.zone or context.settings.newsletter.timezone
-    zone = zone_named(zone_name, "--tz" if tz else "the campaign's zone")
-    when = parse_when(at, zone, utc_now())
-    campaign = reschedule_campaign(context.engine, campaign_id, when, zone_name)
+    campaign = reschedule(app_context(ctx).mailer, campaign_id, at, tz)
     if as_json:
-        print_json(campaign.as_json())
+        print_json(campaign_json(campaign))
     else:
-        out_console().print(f"Campaign {campaign_id} is scheduled for {shown(when, zone_name)}.")
+        assert campaign.scheduled_at is not None
+        when = shown(campaign.scheduled_at, campaign.zone)
+        out_console().print(f"Campaign {campaign_id} is scheduled for {when}.")
 
 
 @campaigns_app.command("resolve")
@@ -239,27 +206,23 @@ def resolve_command(
 ) -> None:
     """Decide what happened to recipients whose request's answer was lost."""
     from mailer.cli.dispatch_run import run_campaign
-    from mailer.delivery.sending import resolve_campaign
-    from mailer.delivery.transports.factory import make_transport
     from mailer.errors import MailerError
+    from mailer.services.campaigns import resolve
 
     if resend == mark_sent:
         raise MailerError("say what happened: --resend or --mark-sent (one of them)")
     context = app_context(ctx)
-    transport = None
-    if resend:  # set up first: a missing key must fail before anything changes
-        transport = make_transport(show_campaign(context.engine, campaign_id).transport,
-                                   context.settings)  # fmt: skip
-    count, _ = resolve_campaign(context.engine, campaign_id, resend=resend)
-    if transport is None:
-        campaign = show_campaign(context.engine, campaign_id)
+    resolved = resolve(context.mailer, campaign_id, resend=resend)
+    campaign, count = resolved.campaign, resolved.count
+    if not resend:
         if as_json:
-            print_json(campaign.as_json())
+            print_json(campaign_json(campaign))
         else:
             out_console().print(f"Campaign {campaign_id}: {count} in-doubt recipients marked sent.")
         return
     if not as_json:
         out_console().print(f"Campaign {campaign_id}: resending {count} in-doubt recipients.")
+    transport = context.mailer.transport(campaign.transport)
     raise typer.Exit(run_campaign(context, campaign_id, transport, as_json=as_json))
 
 

@@ -7,6 +7,7 @@ import time
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from mailer.cli.campaign_words import campaign_json, campaign_message
 from mailer.cli.context import (
     AppContext,
     err_console,
@@ -18,7 +19,6 @@ from mailer.delivery.campaigns import Campaign, show_campaign
 from mailer.delivery.dispatcher import Dispatcher, Tally
 from mailer.delivery.sending import campaign_content
 from mailer.delivery.transports.base import Transport
-from mailer.signing import load_secret_key
 
 
 def run_campaign(
@@ -34,7 +34,7 @@ def run_campaign(
     settings = context.settings
     engine = context.engine
     content = campaign_content(engine, settings, campaign_id)
-    key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
+    key = context.mailer.signing_key
     if total is None:
         total = show_campaign(engine, campaign_id).counts.get("pending", 0)
     started = time.monotonic()
@@ -67,7 +67,7 @@ def run_campaign(
             transport.close()
     campaign = show_campaign(engine, campaign_id)
     if as_json:
-        print_json(campaign.as_json())
+        print_json(campaign_json(campaign))
     else:
         print_summary(campaign, dispatcher.tally, time.monotonic() - started)
     return 0 if status == "sent" else 1
@@ -81,8 +81,8 @@ def print_summary(campaign: Campaign, tally: Tally, seconds: float) -> None:
         f"{counts['in_doubt']} in doubt, {counts['pending']} pending "
         f"({tally.sent} sent in {seconds:.1f} s by this run)."
     )
-    if campaign.message:
-        err_console().print(campaign.message, markup=False, highlight=False)
+    if message := campaign_message(campaign):
+        err_console().print(message, markup=False, highlight=False)
     if counts["in_doubt"]:
         err_console().print(
             f"{counts['in_doubt']} recipients are in doubt: their request may have been "

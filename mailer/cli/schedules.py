@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 import typer
@@ -12,16 +11,6 @@ from mailer.cli.context import app_context, out_console, print_json
 
 schedules_app = typer.Typer(help="Recurring sends: a cron time, a zone, a list.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-SCHEDULE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-# Where each field of a schedule comes from on the command line, to name it in an error.
-OPTION_OF = {
-    "cron": "--cron",
-    "timezone": "--tz",
-    "list": "--list",
-    "issues": "--issues",
-    "segment": "--segment",
-    "transport": "--transport",
-}
 
 
 @schedules_app.callback(invoke_without_command=True)
@@ -29,14 +18,12 @@ def schedules_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every recurring schedule with its next tick and what its last tick did."""
     if ctx.invoked_subcommand is not None:
         return
-    from mailer.clock import utc_now
     from mailer.scheduling.one_off import shown
-    from mailer.scheduling.recurring import all_schedules, sync_config
+    from mailer.services.schedules import schedules
 
-    context = app_context(ctx)
-    sync_config(context.engine, context.settings)
-    found = all_schedules(context.engine)
-    now = utc_now()
+    mailer = app_context(ctx).mailer
+    found = schedules(mailer)
+    now = mailer.clock()
     if as_json:
         print_json([schedule.as_json(now) for schedule in found])
         return
@@ -80,49 +67,24 @@ def add_command(
     as_json: JsonOption = False,
 ) -> None:
     """Add a recurring send; `mailer worker` acts on its ticks."""
-    from pydantic import ValidationError
-
-    from mailer.audience.lists import find_list
-    from mailer.audience.segments import parse_segment
-    from mailer.clock import utc_now
-    from mailer.config import RecurringSchedule
-    from mailer.delivery.transports.factory import check_transport_name
-    from mailer.errors import MailerError
     from mailer.scheduling.one_off import shown
-    from mailer.scheduling.recurring import add_schedule, sync_config
-    from mailer.scheduling.when import zone_named
+    from mailer.services.schedules import add
 
-    if not SCHEDULE_NAME.fullmatch(name):
-        raise MailerError(f"schedule name {name!r}: use 1-100 letters, digits, '.', '_' or '-'")
-    context = app_context(ctx)
-    settings = context.settings
-    # The config's schedules first, so a name taken there is refused here.
-    sync_config(context.engine, settings)
-    zone = tz or settings.newsletter.timezone
-    zone_named(zone, "--tz" if tz else "newsletter.timezone")
-    if transport:
-        check_transport_name(transport)
-    if segment:
-        parse_segment(segment)
-    try:
-        entry = RecurringSchedule(
-            name=name, cron=cron, timezone=zone, list=list_name, issues=issues,
-            segment=segment or "", transport=transport or "",
-        )  # fmt: skip
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{OPTION_OF.get(str(error['loc'][0]), str(error['loc'][0]))}: "
-            f"{str(error['msg']).removeprefix('Value error, ')}"
-            for error in exc.errors()
-        )
-        raise MailerError(problems) from None
-    with context.engine.connect() as connection:
-        find_list(connection, list_name)
-    schedule = add_schedule(context.engine, entry, zone, "cli")
+    mailer = app_context(ctx).mailer
+    schedule = add(
+        mailer,
+        name,
+        cron=cron,
+        list_name=list_name,
+        timezone=tz,
+        issues=issues,
+        segment=segment,
+        transport=transport,
+    )
     if as_json:
-        print_json(schedule.as_json(utc_now()))
+        print_json(schedule.as_json(mailer.clock()))
         return
-    upcoming = schedule.next_tick(utc_now())
+    upcoming = schedule.next_tick(mailer.clock())
     out_console().print(
         f"Schedule {name!r} added; next tick "
         f"{shown(upcoming, schedule.zone) if upcoming else 'never'}. `mailer worker` acts on it."
@@ -134,11 +96,9 @@ def remove_command(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="The schedule's name.")]
 ) -> None:
     """Remove a schedule added with `schedules add` (config ones are removed in the file)."""
-    from mailer.scheduling.recurring import remove_schedule, sync_config
+    from mailer.services.schedules import remove
 
-    context = app_context(ctx)
-    sync_config(context.engine, context.settings)
-    remove_schedule(context.engine, name, context.settings)
+    remove(app_context(ctx).mailer, name)
     out_console().print(f"Schedule {name!r} removed; campaigns it started are kept.")
 
 

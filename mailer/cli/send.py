@@ -6,12 +6,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mailer.cli.context import AppContext, app_context, out_console, print_json
+from mailer.cli.campaign_words import campaign_json
+from mailer.cli.context import app_context, out_console, print_json
 from mailer.cli.dispatch_run import run_campaign
 from mailer.errors import MailerError
 
 if TYPE_CHECKING:
+    from mailer.app import Mailer
     from mailer.delivery.sending import SendPlan
+    from mailer.services.sends import SendTime
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 TransportOption = Annotated[
@@ -52,21 +55,16 @@ def send_command(
 ) -> None:
     """Send an issue to a list now, in the foreground, or schedule it (--at, --local-time)
     for `mailer worker` to send."""
-    from mailer.delivery.sending import plan_send, start_campaign
-    from mailer.delivery.transports.factory import make_transport
+    from mailer.services import sends
 
     context = app_context(ctx)
-    settings = context.settings
+    mailer = context.mailer
     if tz is not None and at is None:
         raise MailerError("--tz says which zone --at is in; give --at too")
-    plan = plan_send(
-        context.engine, settings, context.renderer, issue, list_name,
-        segment=segment, transport=transport,
-    )  # fmt: skip
-    sender = make_transport(plan.transport, settings)
-    if at is not None or local_time is not None:
-        sender.close()  # made to check the transport's settings now, not at send time
-        _schedule(context, plan, at, tz, local_time, yes=yes, as_json=as_json)
+    plan = sends.plan(mailer, issue, list_name, segment=segment, transport=transport)
+    when = sends.send_time(mailer, at, tz, local_time)
+    if when is not None:
+        _schedule(mailer, plan, when, yes=yes, as_json=as_json)
         return
     if not yes:
         typer.confirm(
@@ -74,54 +72,31 @@ def send_command(
             f"{plan.recipients} recipients on {list_name!r} via {plan.transport}?",
             abort=True,
         )
-    campaign_id = start_campaign(context.engine, plan)
+    sender = mailer.transport(plan.transport)
+    campaign_id = sends.send_now(mailer, plan)
     # The bar's total: the audience just counted (counting the new ledger again takes a
     # while for a large list).
     total = plan.recipients
     raise typer.Exit(run_campaign(context, campaign_id, sender, as_json=as_json, total=total))
 
 
-def _schedule(
-    context: AppContext,
-    plan: SendPlan,
-    at: str | None,
-    tz: str | None,
-    local_time: str | None,
-    *,
-    yes: bool,
-    as_json: bool,
-) -> None:
-    from mailer.clock import utc_now
-    from mailer.delivery.campaigns import show_campaign
-    from mailer.delivery.local_time import parse_clock
-    from mailer.scheduling.one_off import schedule_campaign, shown
-    from mailer.scheduling.when import parse_when, zone_named
+def _schedule(mailer: Mailer, plan: SendPlan, when: SendTime, *, yes: bool, as_json: bool) -> None:
+    from mailer.services import sends
 
-    zone_name = tz or context.settings.newsletter.timezone
-    zone = zone_named(zone_name, "--tz" if tz else "newsletter.timezone")
-    now = utc_now()
-    when = parse_when(at, zone, now) if at is not None else now
-    if local_time is not None:
-        local_time = f"{parse_clock(local_time):%H:%M}"
-    how = f", each subscriber at {local_time} their time" if local_time else ""
+    how = f", each subscriber at {when.local_time} their time" if when.local_time else ""
     if not yes:
         typer.confirm(
             f"Schedule #{plan.rendered.issue.number} \u201c{plan.rendered.subject}\u201d to "
             f"{plan.recipients} recipients (today) on {plan.mailing_list.name!r} via "
-            f"{plan.transport} for {shown(when, zone_name)}{how}?",
+            f"{plan.transport} for {when.shown()}{how}?",
             abort=True,
         )
-    if at is not None and when <= utc_now():  # the question took longer than the time left
-        raise MailerError(f"--at {at!r}: {shown(when, zone_name)} has passed; give a later time")
-    campaign_id = schedule_campaign(
-        context.engine, plan, when, zone_name, local_clock=local_time, clock=utc_now
-    )
-    campaign = show_campaign(context.engine, campaign_id)
+    campaign = sends.schedule(mailer, plan, when)
     if as_json:
-        print_json(campaign.as_json())
+        print_json(campaign_json(campaign))
         return
     out_console().print(
-        f"Campaign {campaign_id} is scheduled for {shown(when, zone_name)}{how}. "
+        f"Campaign {campaign.id} is scheduled for {when.shown()}{how}. "
         "`mailer worker` sends it; the issue is rendered again then, so later edits go out."
     )
 
@@ -140,20 +115,20 @@ def test_send_command(
     from mailer.audience.named_address import NamedAddress, named_address
     from mailer.delivery.sending import render_checked, send_test_copies
     from mailer.delivery.transports.base import AnswerLost, TransportError
-    from mailer.delivery.transports.factory import check_transport_name, make_transport
-    from mailer.signing import load_secret_key
+    from mailer.delivery.transports.factory import check_transport_name
 
     context = app_context(ctx)
-    settings = context.settings
+    mailer = context.mailer
+    settings = mailer.settings
     # Each --to held to the rules an import applies; one copy per address however written.
     readers: dict[str, NamedAddress] = {}
     for text in to:
-        reader = named_address(text, "--to")
+        reader = named_address(text, "to")
         readers.setdefault(reader.address.key, reader)
     name = check_transport_name(transport or settings.transport.default)
-    sender = make_transport(name, settings)
-    rendered = render_checked(settings, context.renderer, issue)
-    key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
+    sender = mailer.transport(name)
+    rendered = render_checked(settings, mailer.renderer, issue)
+    key = mailer.signing_key
     addresses = [reader.address.email for reader in readers.values()]
     try:
         result = send_test_copies(settings, rendered, list(readers.values()), sender, key)

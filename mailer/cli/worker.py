@@ -34,7 +34,6 @@ def worker_command(
     """
     from mailer.delivery.worker import CampaignRunner
     from mailer.scheduling.scheduler import Duties, Timekeeper
-    from mailer.signing import load_secret_key
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Every job run (one a second: the reconcile) would be logged; what fired is logged by
@@ -42,8 +41,7 @@ def worker_command(
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     context = app_context(ctx)
     settings = context.settings
-    key = load_secret_key(settings.web.secret_key_env, settings.paths.var)
-    runner = CampaignRunner(context.engine, settings, key)
+    runner = CampaignRunner(context.engine, settings, context.mailer.signing_key)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("mailer.worker").info(

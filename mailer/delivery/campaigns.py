@@ -1,8 +1,8 @@
 """Campaigns: one issue to one list (optionally a segment) through one transport.
 
-States: draft -> scheduled -> sending -> sent | paused | cancelled | failed | missed. Every
-change of state is one atomic ``UPDATE ... WHERE status IN (...)``, so two processes can never
-both move a campaign on from the same state.
+Their states and the moves between them are the table in ``campaign_states``; every change
+of state is one atomic ``UPDATE ... WHERE status IN (...)`` made here, so two processes can
+never both move a campaign on from the same state.
 """
 
 from __future__ import annotations
@@ -17,13 +17,24 @@ import sqlalchemy as sa
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
 from mailer.db.tables import DELIVERY_STATUSES, campaigns, deliveries
-from mailer.errors import MailerError
+from mailer.delivery.campaign_states import (
+    TRANSITIONS,
+    Action,
+    CampaignStatus,
+    EditorAction,
+    NotAllowed,
+    allowed_actions,
+)
+from mailer.errors import FieldError
 
-# Campaign states from which each command may act.
-PAUSABLE = ("sending", "scheduled")
-RESUMABLE = ("paused", "sending", "failed")
-CANCELLABLE = ("draft", "scheduled", "sending", "paused", "failed")
-FINISHED = ("sent", "cancelled", "missed")
+
+class CampaignNotFound(FieldError):
+    def __init__(self, campaign_id: int) -> None:
+        super().__init__("campaign", "no such campaign", str(campaign_id))
+        self.campaign_id = campaign_id
+
+    def __reduce__(self) -> tuple[type[CampaignNotFound], tuple[int]]:  # type: ignore[override]
+        return (type(self), (self.campaign_id,))
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -50,6 +61,11 @@ class Campaign:
     schedule_name: str | None = None
     waiting_until: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def actions(self) -> list[EditorAction]:
+        """What an editor can do with it now."""
+        return allowed_actions(self.status, self.counts.get("in_doubt", 0))
 
     @property
     def content(self) -> str:
@@ -79,6 +95,7 @@ class Campaign:
             "waiting_until": iso(self.waiting_until),
             "content": self.content,
             "counts": self.counts,
+            "actions": [str(action) for action in self.actions],
         }
 
 
@@ -134,13 +151,13 @@ def find_campaign(connection: sa.Connection, campaign_id: int) -> Campaign:
         sa.select(*_SUMMARY_COLUMNS).where(campaigns.c.id == campaign_id)
     ).first()
     if row is None:
-        raise MailerError(f"no campaign {campaign_id}; `mailer campaigns` lists them")
+        raise CampaignNotFound(campaign_id)
     return _campaign(row, delivery_counts(connection, [campaign_id])[campaign_id])
 
 
 def all_campaigns(engine: sa.Engine) -> list[Campaign]:
     """Upcoming sends first (soonest first), then the rest, newest first."""
-    upcoming = campaigns.c.status == "scheduled"
+    upcoming = campaigns.c.status == CampaignStatus.scheduled.value
     with engine.connect() as connection:
         rows = connection.execute(
             sa.select(*_SUMMARY_COLUMNS).order_by(
@@ -162,49 +179,52 @@ def show_campaign(engine: sa.Engine, campaign_id: int) -> Campaign:
 def move_campaign(
     connection: sa.Connection,
     campaign_id: int,
-    from_states: tuple[str, ...],
-    to_state: str,
+    action: Action,
     now: datetime,
+    *,
+    only_from: CampaignStatus | None = None,
+    only_if: sa.ColumnElement[bool] | None = None,
     **values: Any,
 ) -> bool:
-    """The atomic state change: True if this call made it."""
+    """The atomic state change ``action`` makes, from the states the table allows it in (or
+    only from ``only_from``, one of them; and only while ``only_if`` holds): True if this call
+    made it."""
+    transition = TRANSITIONS[action]
+    sources = [state for state in CampaignStatus if state in transition]
+    if only_from is not None:
+        if only_from not in sources:
+            raise ValueError(f"{action} never moves a campaign that is {only_from}")
+        sources = [only_from]
+    if not sources:
+        raise ValueError(f"{action} makes a campaign; it moves none")
     result = connection.execute(
         sa.update(campaigns)
-        .where(campaigns.c.id == campaign_id, campaigns.c.status.in_(from_states))
-        .values(status=to_state, updated_at=now, **values)
+        .where(
+            campaigns.c.id == campaign_id,
+            campaigns.c.status.in_([state.value for state in sources]),
+            sa.true() if only_if is None else only_if,
+        )
+        .values(status=transition.target.value, updated_at=now, **values)
     )
     return result.rowcount == 1
 
 
 def _change(
-    engine: sa.Engine,
-    campaign_id: int,
-    from_states: tuple[str, ...],
-    to_state: str,
-    verb: str,
-    clock: Clock,
-    **values: Any,
+    engine: sa.Engine, campaign_id: int, action: Action, clock: Clock, **values: Any
 ) -> Campaign:
     with write_transaction(engine) as connection:
         campaign = find_campaign(connection, campaign_id)
-        if not move_campaign(connection, campaign_id, from_states, to_state, clock(), **values):
-            raise MailerError(
-                f"campaign {campaign_id} is {campaign.status}; only a campaign that is "
-                f"{' or '.join(from_states)} can be {verb}"
-            )
+        if not move_campaign(connection, campaign_id, action, clock(), **values):
+            raise NotAllowed(campaign_id, campaign.status, action)
         return find_campaign(connection, campaign_id)
 
 
 def pause_campaign(engine: sa.Engine, campaign_id: int, clock: Clock = utc_now) -> Campaign:
     """Takes effect before the next batch: the sender checks the state between batches."""
-    return _change(
-        engine, campaign_id, PAUSABLE, "paused", "paused", clock, message="paused by an editor"
-    )
+    return _change(engine, campaign_id, Action.pause, clock, message="paused by an editor")
 
 
 def cancel_campaign(engine: sa.Engine, campaign_id: int, clock: Clock = utc_now) -> Campaign:
     now = clock()
-    return _change(
-        engine, campaign_id, CANCELLABLE, "cancelled", "cancelled", clock,
-        message="cancelled by an editor", finished_at=now,
-    )  # fmt: skip
+    done = {"message": "cancelled by an editor", "finished_at": now}
+    return _change(engine, campaign_id, Action.cancel, lambda: now, **done)

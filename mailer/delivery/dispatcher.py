@@ -36,6 +36,7 @@ from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
 from mailer.delivery import ledger, local_time, ownership
 from mailer.delivery.batch_pipeline import BatchPipeline
+from mailer.delivery.campaign_states import Action
 from mailer.delivery.campaigns import move_campaign
 from mailer.delivery.recipients import RecipientBuilder
 from mailer.delivery.transports.base import (
@@ -210,7 +211,7 @@ class Dispatcher:
             self._answered(batch_id, request.batch, answer.result(), 1)
             return
         reason = (
-            "interrupted (Ctrl-C) while sending"
+            "interrupted while sending"
             if isinstance(cause, KeyboardInterrupt)
             else f"stopped by an error while a request was on the wire: {cause!r}"
         )
@@ -268,7 +269,7 @@ class Dispatcher:
         if self.waves is not None and self.waves.still_waiting(connection):
             return "sending"  # the next wave is not due yet: no sender is needed till then
         now = self.clock()
-        move_campaign(connection, self.campaign_id, ("sending",), "sent", now, finished_at=now)
+        move_campaign(connection, self.campaign_id, Action.finish, now, finished_at=now)
         return "sent"
 
     def _status(self) -> str:
@@ -334,7 +335,7 @@ class Dispatcher:
                         connection, self.campaign_id, batch_id, "interrupted mid-request",
                         self.clock(),
                     )  # fmt: skip
-                    self._pause(connection, "interrupted (Ctrl-C) while sending")
+                    self._pause(connection, "interrupted while sending")
                 raise
             else:
                 return self._answered(batch_id, items, result, attempts)
@@ -401,14 +402,10 @@ class Dispatcher:
             ledger.give_back_batch(
                 connection, self.campaign_id, batch_id, reason, attempts, self.clock()
             )
-            self._pause(
-                connection,
-                f"{reason}; nothing of that batch was sent. Fix the cause, then "
-                f"`mailer campaigns resume {self.campaign_id}` continues",
-            )
+            self._pause(connection, f"{reason}; nothing of that batch was sent")
         return _Next.STOP
 
     def _pause(self, connection: sa.Connection, message: str) -> None:
         move_campaign(
-            connection, self.campaign_id, ("sending",), "paused", self.clock(), message=message
+            connection, self.campaign_id, Action.interrupt, self.clock(), message=message
         )

@@ -21,7 +21,8 @@ from mailer.content import find_issue, load_issue
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
 from mailer.delivery import campaign_audience, ledger
-from mailer.delivery.campaigns import RESUMABLE, find_campaign, move_campaign
+from mailer.delivery.campaign_states import Action, CampaignStatus, check, new_status
+from mailer.delivery.campaigns import CampaignNotFound, find_campaign, move_campaign
 from mailer.delivery.transports.base import (
     BatchContent,
     BatchResult,
@@ -110,7 +111,7 @@ def start_campaign(engine: sa.Engine, plan: SendPlan, clock: Clock = utc_now) ->
         result = connection.execute(
             sa.insert(campaigns).values(
                 **campaign_values(plan, now),
-                status="sending",
+                status=new_status(Action.send).value,
                 html=plan.rendered.html,
                 text=plan.rendered.text,
                 started_at=now,
@@ -132,7 +133,7 @@ def campaign_content(engine: sa.Engine, settings: Settings, campaign_id: int) ->
             ).where(campaigns.c.id == campaign_id)
         ).first()
     if row is None:
-        raise MailerError(f"no campaign {campaign_id}; `mailer campaigns` lists them")
+        raise CampaignNotFound(campaign_id)
     if row.html is None:
         raise MailerError(f"campaign {campaign_id} has not started: it has no content yet")
     return BatchContent(
@@ -149,13 +150,10 @@ def resume_campaign(engine: sa.Engine, campaign_id: int, clock: Clock = utc_now)
     """Make a paused (or crashed) campaign sendable again; returns its transport."""
     with write_transaction(engine) as connection:
         campaign = find_campaign(connection, campaign_id)
-        if campaign.status not in RESUMABLE:
-            raise MailerError(
-                f"campaign {campaign_id} is {campaign.status}; only a paused, failed or "
-                "interrupted campaign can be resumed"
-            )
-        if campaign.status != "sending":
-            move_campaign(connection, campaign_id, RESUMABLE, "sending", clock(), message="")
+        check(campaign_id, campaign.status, Action.resume)
+        # One still sending was interrupted: whoever sends it now takes it over as it is.
+        if campaign.status != CampaignStatus.sending:
+            move_campaign(connection, campaign_id, Action.resume, clock(), message="")
     return campaign.transport
 
 
@@ -168,11 +166,13 @@ def resolve_campaign(
         campaign = find_campaign(connection, campaign_id)
         if not campaign.counts.get("in_doubt"):
             raise MailerError(f"campaign {campaign_id} has no in_doubt recipients")
-        if resend and campaign.status == "cancelled":
+        if resend and campaign.status == CampaignStatus.cancelled:
             raise MailerError(f"campaign {campaign_id} was cancelled; nothing is resent")
+        if resend:
+            check(campaign_id, campaign.status, Action.resend)
         count = ledger.resolve_in_doubt(connection, campaign_id, resend=resend, now=now)
         if resend:
-            move_campaign(connection, campaign_id, (*RESUMABLE, "sent"), "sending", now)
+            move_campaign(connection, campaign_id, Action.resend, now)
     return count, campaign.transport
 
 

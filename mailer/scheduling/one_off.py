@@ -5,6 +5,9 @@ had when it was checked; it is rendered again when it starts, so late edits go o
 audience is taken then. Starting is one conditional ``UPDATE ... WHERE status = 'scheduled'
 AND scheduled_at = <the time that came due>``, so of two workers (or a worker and an editor
 rescheduling or cancelling at that moment) exactly one wins.
+
+Messages stored for the editor say what happened; what to do about it is each face's to say
+(the command line names its commands, a page offers the actions the campaign allows).
 """
 
 from __future__ import annotations
@@ -21,12 +24,11 @@ from mailer.config import Settings
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
 from mailer.delivery import campaign_audience, local_time
+from mailer.delivery.campaign_states import Action, CampaignStatus, NotAllowed, new_status
 from mailer.delivery.campaigns import Campaign, find_campaign, move_campaign
 from mailer.delivery.sending import SendPlan, campaign_values, plan_send
 from mailer.errors import MailerError
 from mailer.render.pipeline import Renderer
-
-RESCHEDULABLE = ("scheduled", "missed")
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,14 @@ def insert_scheduled(
     at: datetime,
     zone: str,
     now: datetime,
+    action: Action = Action.schedule,
     **values: Any,
 ) -> int:
-    """The campaign row, due ``at`` (UTC); ``values``: local_time, schedule_name, or another
-    status (a recurring tick that was missed) with its message."""
+    """The campaign row, due ``at`` (UTC); ``values``: local_time, schedule_name, and the
+    message when ``action`` makes it missed (a recurring tick found too late)."""
     key = connection.execute(
         sa.insert(campaigns).values(
-            **(campaign_values(plan, now) | {"status": "scheduled"} | values),
+            **(campaign_values(plan, now) | values | {"status": new_status(action).value}),
             scheduled_at=at,
             zone=zone,
         )
@@ -95,20 +98,24 @@ def reschedule_campaign(
     """Move a scheduled (or missed) campaign to ``at``; refused once it has started."""
     with write_transaction(engine) as connection:
         campaign = find_campaign(connection, campaign_id)
+        # Whatever a miss said of it is past.
         moved = move_campaign(
-            connection, campaign_id, RESCHEDULABLE, "scheduled", clock(),
-            scheduled_at=at, zone=zone, message="", finished_at=None,
-        )  # fmt: skip
+            connection,
+            campaign_id,
+            Action.reschedule,
+            clock(),
+            scheduled_at=at,
+            zone=zone,
+            message="",
+            finished_at=None,
+        )
         if not moved:
             started = (
                 f" (it started at {shown(campaign.started_at, campaign.zone)})"
                 if campaign.started_at
                 else ""
             )
-            raise MailerError(
-                f"campaign {campaign_id} is {campaign.status}{started}; only a scheduled or "
-                "missed campaign can be rescheduled"
-            )
+            raise NotAllowed(campaign_id, campaign.status, Action.reschedule, started)
         return find_campaign(connection, campaign_id)
 
 
@@ -129,7 +136,7 @@ def begin_sending(
     *,
     owner: str | None,
     clock: Clock = utc_now,
-    from_state: str = "scheduled",
+    from_state: CampaignStatus = CampaignStatus.scheduled,
     due: datetime | None = None,
     note: str = "",
 ) -> Start:
@@ -141,35 +148,46 @@ def begin_sending(
         campaign = find_campaign(connection, campaign_id)
     if campaign.status != from_state:
         return Start("gone", f"campaign {campaign_id} is {campaign.status}")
-    condition = campaigns.c.scheduled_at == due if due is not None else sa.true()
+    still_due = campaigns.c.scheduled_at == due if due is not None else None
     try:
         plan = _plan_again(engine, settings, renderer, campaign)
     except Exception as exc:  # any reason it cannot start is the editor's to see, not a log's
         reason = str(exc) if isinstance(exc, MailerError) else f"{type(exc).__name__}: {exc}"
-        message = (
-            f"could not start: {reason}\nFix it, then `mailer campaigns resume {campaign_id}` "
-            f"(or `mailer campaigns cancel {campaign_id}`)."
-        )
+        message = f"could not start: {reason}"
         with write_transaction(engine) as connection:
-            paused = connection.execute(
-                sa.update(campaigns)
-                .where(campaigns.c.id == campaign_id, campaigns.c.status == from_state, condition)
-                .values(status="paused", message=message, updated_at=clock())
-            ).rowcount
-        return Start("paused" if paused == 1 else "gone", message)
-    now = clock()
-    with write_transaction(engine) as connection:
-        result = connection.execute(
-            sa.update(campaigns)
-            .where(campaigns.c.id == campaign_id, campaigns.c.status == from_state, condition)
-            .values(
-                status="sending", issue_number=plan.rendered.issue.number,
-                subject=plan.rendered.subject, html=plan.rendered.html, text=plan.rendered.text,
-                list_id=plan.mailing_list.id, started_at=now, updated_at=now, owner=owner,
-                heartbeat_at=now if owner else None, message=note,
+            held = move_campaign(
+                connection,
+                campaign_id,
+                Action.hold,
+                clock(),
+                only_from=from_state,
+                only_if=still_due,
+                message=message,
             )
-        )  # fmt: skip
-        if result.rowcount != 1:
+        return Start("paused" if held else "gone", message)
+    now = clock()
+    started: dict[str, Any] = {
+        "issue_number": plan.rendered.issue.number,
+        "subject": plan.rendered.subject,
+        "html": plan.rendered.html,
+        "text": plan.rendered.text,
+        "list_id": plan.mailing_list.id,
+        "started_at": now,
+        "owner": owner,
+        "heartbeat_at": now if owner else None,
+        "message": note,
+    }
+    with write_transaction(engine) as connection:
+        moved = move_campaign(
+            connection,
+            campaign_id,
+            Action.start,
+            now,
+            only_from=from_state,
+            only_if=still_due,
+            **started,
+        )
+        if not moved:
             return Start("gone", f"campaign {campaign_id} was changed meanwhile")
         campaign_audience.snapshot(connection, campaign_id, plan.mailing_list.id, plan.where, now)
         if campaign.local_time:
@@ -197,7 +215,7 @@ def start_due(
     with engine.connect() as connection:
         campaign = find_campaign(connection, campaign_id)
     due = campaign.scheduled_at
-    if campaign.status != "scheduled" or due is None:
+    if campaign.status != CampaignStatus.scheduled or due is None:
         return Start("gone", f"campaign {campaign_id} is {campaign.status}")
     if due > now:
         return Start("early", f"campaign {campaign_id} is due at {shown(due, campaign.zone)}")
@@ -207,17 +225,20 @@ def start_due(
         message = (
             f"missed: nothing was running to send it at {shown(due, campaign.zone)}, and "
             f"{_span(late)} later is past the misfire grace ({settings.schedule.misfire_grace});"
-            f" nothing was sent. `mailer campaigns reschedule {campaign_id} --at WHEN` "
-            "sends it after all."
+            " nothing was sent"
         )
         with write_transaction(engine) as connection:
-            condition = campaigns.c.scheduled_at == due
-            result = connection.execute(
-                sa.update(campaigns)
-                .where(campaigns.c.id == campaign_id, campaigns.c.status == "scheduled", condition)
-                .values(status="missed", message=message, updated_at=now, finished_at=now)
+            still_due = campaigns.c.scheduled_at == due
+            missed = move_campaign(
+                connection,
+                campaign_id,
+                Action.miss,
+                now,
+                only_if=still_due,
+                message=message,
+                finished_at=now,
             )
-        return Start("missed" if result.rowcount == 1 else "gone", message)
+        return Start("missed" if missed else "gone", message)
     note = ""
     if late >= timedelta(minutes=1):
         note = (

@@ -24,6 +24,7 @@ from mailer.clock import Clock, utc_now
 from mailer.config import RecurringSchedule, Settings, check_cron
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns, schedules
+from mailer.delivery.campaign_states import Action
 from mailer.delivery.campaigns import iso
 from mailer.delivery.sending import SendPlan, plan_send
 from mailer.errors import MailerError
@@ -299,9 +300,11 @@ def run_tick(
             return f"{said}: taken by another worker"
         campaign_id = None
         if plan is not None:
-            values = {"status": "missed", "message": result, "finished_at": now} if missed else {}
+            action, values = Action.schedule, dict[str, Any]()
+            if missed:  # made missed from the start, to show what the tick would have sent
+                action, values = Action.miss, {"message": result, "finished_at": now}
             campaign_id = insert_scheduled(
-                connection, plan, tick, schedule.zone, now, schedule_name=name, **values
+                connection, plan, tick, schedule.zone, now, action, schedule_name=name, **values
             )
     if missed or plan is None or campaign_id is None:
         log.log(logging.WARNING if missed or plan else logging.INFO, "schedule %s: %s", name,
