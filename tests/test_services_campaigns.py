@@ -1,16 +1,14 @@
 """The campaign services driven as any face drives them, with neither a command line nor
 HTTP: an application object on a test project's database with a clock the test moves.
 
-Sending now or at a time (and a time that passed while the editor confirmed), the resume
-rules, reschedule, cancel (also racing a start), pause, resolving in-doubt recipients, and
-recurring schedules; bad input names its field, and what is stored for the editor to read
-names no command."""
+The resume rules, reschedule, cancel (also racing a start), pause and in-doubt recipients;
+what is stored for the editor to read names no command."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -18,130 +16,28 @@ import pytest
 import sqlalchemy as sa
 
 from mailer.app import Mailer
-from mailer.audience.lists import create_list
 from mailer.cli.errors import command_line_message
 from mailer.db.engine import write_transaction
 from mailer.db.tables import deliveries
 from mailer.delivery.campaign_states import NotAllowed
 from mailer.delivery.campaigns import Campaign
-from mailer.errors import FieldError, FieldErrors, MailerError
+from mailer.errors import FieldError, MailerError
 from mailer.scheduling.one_off import start_due
-from mailer.services import campaigns, schedules, sends
+from mailer.services import campaigns
 from mailer.services.campaigns import NotStarted, Resumed
 from tests.conftest import Project
-from tests.sending import fill_list, ledger
-
-T0 = datetime(2031, 5, 4, 1, 0, tzinfo=UTC)
-ISSUE = "0087-postal-pact-and-ai-talent.md"
-
-
-class MovingClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> MovingClock:
-    return MovingClock(T0)
-
-
-@pytest.fixture
-def mailer(db_project: Project, clock: MovingClock) -> Iterator[Mailer]:
-    """The application object on the project's database, with five readers on ``weekly``."""
-    app = Mailer(db_project.settings(), clock=clock, environ={})
-    create_list(app.engine, "weekly")
-    fill_list(app.engine, 5)
-    yield app
-    app.close()
-
-
-def schedule(mailer: Mailer, at: str | None = "+2h", **when: str) -> Campaign:
-    plan = sends.plan(mailer, "87", "weekly")
-    send_time = sends.send_time(mailer, at, **when)
-    assert send_time is not None
-    return sends.schedule(mailer, plan, send_time)
-
-
-def send_now(mailer: Mailer) -> int:
-    return sends.send_now(mailer, sends.plan(mailer, "87", "weekly"))
-
-
-def assert_names_no_command(message: str) -> None:
-    """Stored for every face to show: what happened, in no face's words."""
-    assert "mailer " not in message and "--" not in message and "Ctrl-C" not in message
-
-
-# Sending now and at a time -------------------------------------------------------------------
-
-
-def test_with_no_time_it_sends_now_to_the_whole_list(mailer: Mailer) -> None:
-    assert sends.send_time(mailer, None) is None
-    campaign_id = send_now(mailer)
-    campaign = campaigns.show(mailer, campaign_id)
-    assert (campaign.status, campaign.started_at, campaign.counts["pending"]) == ("sending", T0, 5)
-
-
-def test_a_time_is_read_in_the_zone_given_else_the_newsletters(mailer: Mailer) -> None:
-    shanghai = schedule(mailer, "2031-05-05 09:00", timezone="Asia/Shanghai")
-    assert (shanghai.scheduled_at, shanghai.zone) == (
-        datetime(2031, 5, 5, 1, tzinfo=UTC),
-        "Asia/Shanghai",
-    )
-    utc = schedule(mailer, "+90m")
-    assert (utc.status, utc.scheduled_at, utc.zone) == (
-        "scheduled",
-        T0 + timedelta(minutes=90),
-        "UTC",
-    )
-    assert utc.counts["total"] == 0  # the audience is taken when it starts
-
-
-def test_a_time_that_passed_while_the_editor_confirmed_is_refused(
-    mailer: Mailer, clock: MovingClock
-) -> None:
-    plan = sends.plan(mailer, "87", "weekly")
-    when = sends.send_time(mailer, "+1m")
-    assert when is not None
-    clock.advance(minutes=2)  # the question took longer than the time left
-    with pytest.raises(FieldError) as refused:
-        sends.schedule(mailer, plan, when)
-    assert (refused.value.field, refused.value.value) == ("at", "+1m")
-    assert "has passed" in refused.value.problem
-    assert command_line_message(refused.value).startswith("--at '+1m': ")
-    assert campaigns.all_campaigns(mailer) == []
-
-
-@pytest.mark.parametrize(
-    ("when", "field", "value"),
-    [
-        ({"at": "next week"}, "at", "next week"),
-        ({"at": "+2h", "timezone": "Mars/Base"}, "timezone", "Mars/Base"),
-        ({"at": "+2h", "local_time": "25:00"}, "local_time", "25:00"),
-        ({"at": None, "local_time": "9 am"}, "local_time", "9 am"),
-    ],
+from tests.sending import ledger
+from tests.service_helpers import (
+    ISSUE,
+    MovingClock,
+    assert_names_no_command,
+    clock,
+    mailer,
+    schedule,
+    send_now,
 )
-def test_a_time_that_cannot_be_used_names_its_field(
-    mailer: Mailer, when: dict[str, Any], field: str, value: str
-) -> None:
-    with pytest.raises(FieldError) as refused:
-        sends.send_time(mailer, **when)
-    assert (refused.value.field, refused.value.value) == (field, value)
-    assert_names_no_command(refused.value.problem)
 
-
-def test_a_transport_is_checked_before_anything_is_stored(mailer: Mailer) -> None:
-    with pytest.raises(FieldError) as refused:
-        sends.plan(mailer, "87", "weekly", transport="pigeon")
-    assert (refused.value.field, refused.value.value) == ("transport", "pigeon")
-    with pytest.raises(MailerError, match="SENDGRID_API_KEY"):  # the environment holds none
-        sends.plan(mailer, "87", "weekly", transport="sendgrid")
-    assert campaigns.all_campaigns(mailer) == []
+__all__ = ["clock", "mailer"]  # fixtures
 
 
 # Resuming ------------------------------------------------------------------------------------
@@ -391,36 +287,3 @@ def test_a_cancelled_campaigns_in_doubt_recipients_are_never_resent(mailer: Mail
         campaigns.resolve(mailer, campaign_id, resend=True)
     assert campaigns.show(mailer, campaign_id).counts["in_doubt"] == 1
     assert campaigns.resolve(mailer, campaign_id, resend=False).count == 1
-
-
-# Recurring schedules ------------------------------------------------------------------------
-
-
-def test_a_schedule_is_added_listed_and_removed(mailer: Mailer) -> None:
-    added = schedules.add(mailer, "monday", cron="0 9 * * MON", list_name="weekly")
-    assert (added.zone, added.next_tick(mailer.clock())) == (
-        "UTC",
-        datetime(2031, 5, 5, 9, tzinfo=UTC),
-    )
-    assert [found.name for found in schedules.schedules(mailer)] == ["monday"]
-    with pytest.raises(MailerError, match="exists already"):
-        schedules.add(mailer, "monday", cron="0 9 * * TUE", list_name="weekly")
-    schedules.remove(mailer, "monday")
-    assert schedules.schedules(mailer) == []
-
-
-def test_a_schedule_with_bad_fields_names_each_of_them(mailer: Mailer) -> None:
-    with pytest.raises(FieldError) as refused:
-        schedules.add(mailer, "every day!", cron="0 9 * * *", list_name="weekly")
-    assert (refused.value.field, refused.value.value) == ("schedule", "every day!")
-    with pytest.raises(FieldErrors) as both:
-        schedules.add(mailer, "daily", cron="0 25 * * *", list_name="")
-    assert [error.field for error in both.value.errors] == ["cron", "list"]
-    assert command_line_message(both.value).startswith("--cron: ")
-    assert "; --list: " in command_line_message(both.value)
-    with pytest.raises(MailerError, match="no list named 'monthly'"):
-        schedules.add(mailer, "daily", cron="0 9 * * *", list_name="monthly")
-    with pytest.raises(FieldError) as zone:
-        schedules.add(mailer, "daily", cron="0 9 * * *", list_name="weekly", timezone="Mars")
-    assert (zone.value.field, zone.value.value) == ("timezone", "Mars")
-    assert schedules.schedules(mailer) == []
