@@ -12,7 +12,9 @@ import pytest
 from mailer.app import Mailer
 from mailer.cli.errors import command_line_message
 from mailer.errors import FieldError, FieldErrors, MailerError
+from mailer.scheduling.recurring import ScheduleNameTaken
 from mailer.services import campaigns, schedules, sends
+from tests.conftest import Project
 from tests.service_helpers import (
     T0,
     MovingClock,
@@ -124,3 +126,22 @@ def test_a_schedule_with_bad_fields_names_each_of_them(mailer: Mailer) -> None:
         schedules.add(mailer, "daily", cron="0 9 * * *", list_name="weekly", timezone="Mars")
     assert (zone.value.field, zone.value.value) == ("timezone", "Mars")
     assert schedules.schedules(mailer) == []
+
+
+def test_a_config_schedule_named_like_one_added_outside_it_is_refused(
+    mailer: Mailer, db_project: Project, clock: MovingClock
+) -> None:
+    schedules.add(mailer, "monday", cron="0 9 * * MON", list_name="weekly")
+    with db_project.config.open("a", encoding="utf-8") as config:
+        config.write(
+            '\n[[schedule.recurring]]\nname = "monday"\ncron = "0 9 * * *"\nlist = "weekly"\n'
+        )
+    edited = Mailer(db_project.settings(), clock=clock, environ={})
+    try:
+        with pytest.raises(ScheduleNameTaken) as refused:
+            schedules.schedules(edited)
+    finally:
+        edited.close()
+    assert_names_no_command(str(refused.value))
+    assert "`mailer schedules remove monday`" in command_line_message(refused.value)
+    assert [found.cron for found in schedules.schedules(mailer)] == ["0 9 * * MON"]

@@ -37,10 +37,16 @@ def command_line_message(error: MailerError) -> str:
         return field_message(error)
     if isinstance(error, FieldErrors):
         return "; ".join(field_message(each) for each in error.errors)
-    # Only a command that resumed a campaign loaded the module that says it did not start.
+    # Only a command that loaded the module that raises each of these can meet it.
     services = sys.modules.get("mailer.services.campaigns")
     if services is not None and isinstance(error, services.NotStarted):
         return f"{error}\n{resume_or_cancel(error.campaign_id)}"
+    recurring = sys.modules.get("mailer.scheduling.recurring")
+    if recurring is not None and isinstance(error, recurring.ScheduleNameTaken):
+        return (
+            f"{error.source}: schedule {error.name!r} is also one added with `mailer "
+            f"schedules add`; `mailer schedules remove {error.name}` or rename one"
+        )
     return str(error)
 
 

@@ -39,6 +39,21 @@ log = logging.getLogger("mailer.schedules")
 NOT_SENT = ("cancelled", "missed")
 
 
+class ScheduleNameTaken(MailerError):
+    """A schedule in the config file has the name of one added outside it."""
+
+    def __init__(self, source: object, name: str) -> None:
+        self.source = source
+        self.name = name
+        super().__init__(
+            f"{source}: schedule {name!r} is also one added outside the config file; remove "
+            "that one or rename one of them"
+        )
+
+    def __reduce__(self) -> tuple[type[ScheduleNameTaken], tuple[object, str]]:
+        return (type(self), (self.source, self.name))
+
+
 @dataclass(frozen=True)
 class Schedule:
     name: str
@@ -156,10 +171,7 @@ def sync_config(engine: sa.Engine, settings: Settings, clock: Clock = utc_now) -
                     )
                 )
             elif rows[name].origin == "cli":
-                raise MailerError(
-                    f"{settings.source}: schedule {name!r} is also one added with `mailer "
-                    f"schedules add`; `mailer schedules remove {name}` or rename one"
-                )
+                raise ScheduleNameTaken(settings.source, name)
             else:
                 connection.execute(
                     sa.update(schedules).where(schedules.c.name == name).values(**values)
