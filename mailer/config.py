@@ -244,6 +244,10 @@ class WebSettings(Section):
         description="Keep the IP address with each consent record (signup, confirm, "
         "unsubscribe); off by default, since an IP address is personal data.",
     )
+    welcome_email: bool = Field(
+        False,
+        description="Send a welcome mail (templates _welcome.*) once a signup is confirmed.",
+    )
 
 
 class Settings(Section):
