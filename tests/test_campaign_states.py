@@ -12,12 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from mailer.db.engine import write_transaction
-from mailer.db.tables import campaigns
+from mailer.db.tables import CAMPAIGN_STATUSES, campaigns
 from mailer.delivery.campaign_states import (
     Action,
     CampaignStatus,
     EditorAction,
+    NotAllowed,
     allowed_actions,
+    check,
     new_status,
 )
 from mailer.delivery.campaigns import move_campaign, show_campaign
@@ -97,6 +99,17 @@ def test_a_move_waits_on_its_condition(engine: sa.Engine) -> None:
         later = campaigns.c.scheduled_at.is_not(None)  # never scheduled_at in this row
         assert not move_campaign(connection, campaign_id, Action.miss, NOW, only_if=later)
     assert show_campaign(engine, campaign_id).status == S.scheduled
+
+
+def test_the_states_are_the_ones_the_database_allows() -> None:
+    assert tuple(CampaignStatus) == CAMPAIGN_STATUSES
+
+
+def test_an_action_that_makes_campaigns_moves_none(engine: sa.Engine) -> None:
+    with write_transaction(engine) as connection:
+        campaign_id = _insert(connection, S.scheduled)
+    with pytest.raises(NotAllowed, match="is scheduled; a campaign is sent only as it is made"):
+        check(campaign_id, S.scheduled, Action.send)
 
 
 def test_campaigns_are_made_sending_scheduled_or_missed_and_nothing_else() -> None:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mailer.db.tables import CAMPAIGN_STATUSES
 from mailer.errors import MailerError
 
 
@@ -27,9 +26,6 @@ class CampaignStatus(StrEnum):
     cancelled = "cancelled"
     failed = "failed"
     missed = "missed"
-
-
-assert tuple(CampaignStatus) == CAMPAIGN_STATUSES  # the table's check constraint says the same
 
 
 class Action(StrEnum):
@@ -69,6 +65,8 @@ class Transition:
     def refusal(self) -> str:
         words = dict(self.described)
         names = [words.get(state, state) for state in self.sources if state is not None]
+        if not names:
+            return f"a campaign is {self.verb} only as it is made"
         listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
         return f"only a {listed} campaign can be {self.verb}"
 
