@@ -20,7 +20,6 @@ class Strings:
     language: str = "en"
     skip_to_content: str = "Skip to the content"
     home_link: str = "Home"
-    footer_note: str = "A newsletter sent with mailer."
 
     home_heading: str = "Welcome"
     home_text: str = (
