@@ -1,5 +1,6 @@
 """Rate limits kept in the database: exact under processes hitting one key at once, keyed by
-hashes (no address or IP stored), windows that end and are cleared away."""
+hashes (no address or IP stored), windows that end and are cleared away; over HTTP, 429 with
+Retry-After, counted per client across servers."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ import multiprocessing
 from datetime import UTC, datetime, timedelta
 from multiprocessing.synchronize import Barrier
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
+from mailer.app import Mailer
 from mailer.db.migrate import open_database
 from mailer.db.tables import rate_limits
-from mailer.web.rate_limits import RateLimit, RateLimiter
+from mailer.web.rate_limits import RateLimit, RateLimiter, client_address, enforce
+from tests.conftest import Project
+from tests.web_server import running_app
 
 SECRET = b"a test key of thirty-two bytes!!"
 NOON = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
@@ -102,3 +110,34 @@ def test_processes_hitting_one_key_at_once_get_exactly_the_limit(database_url: s
     with engine.connect() as connection:
         assert connection.execute(sa.select(rate_limits.c.hits)).scalar_one() == processes * hits
     engine.dispose()
+
+
+LIMITED = RateLimit("test-form-ip", limit=5, window_seconds=3600)
+
+
+def limited(request: Request) -> Response:
+    enforce(request, LIMITED, client_address(request))
+    return PlainTextResponse("counted")
+
+
+class LimitedRoutes:
+    @staticmethod
+    def routes(mailer: Mailer) -> list[BaseRoute]:
+        return [Route("/limited", limited)]
+
+
+def test_two_servers_on_one_database_share_the_limit_per_client(db_project: Project) -> None:
+    with (
+        running_app(db_project, [LimitedRoutes]) as first,
+        running_app(db_project, [LimitedRoutes]) as second,
+    ):
+        # Both servers believe the loopback proxy's X-Forwarded-For: the client is that address.
+        client = {"X-Forwarded-For": "203.0.113.7"}
+        answers = [httpx.get(server + "/limited", headers=client) for server in [first, second] * 4]
+        other = httpx.get(second + "/limited", headers={"X-Forwarded-For": "198.51.100.2"})
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429] * 3
+    refused = answers[-1]
+    assert 0 < int(refused.headers["retry-after"]) <= 3600
+    assert "Too many tries" in refused.text
+    assert refused.headers["x-content-type-options"] == "nosniff"
+    assert other.status_code == 200  # another client has its own count
