@@ -8,6 +8,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: demo test lint bench chromium clean
 # The footer of every issue must carry a postal address; the demo uses a made-up one.
 DEMO_POSTAL_ADDRESS := Room 1201, 88 Example Road, Shanghai 200000, China
+# Where `mailer serve` answers on this machine: links in the demo's mail point there.
+DEMO_BASE_URL := http://127.0.0.1:8080
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -15,7 +17,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-## demo: load the sample list, render the sample issues to out/, send #87 to the outbox
+## demo: load the sample list, render the sample issues to out/, send #87 to the outbox,
+## and say how to serve the pages its links point to
 demo: $(STAMP)
 	@$(BIN)/mailer init
 	@$(BIN)/mailer lists --json | grep -q '"name": "sample"' || \
@@ -29,8 +32,11 @@ demo: $(STAMP)
 	  $(BIN)/mailer render $$issue --format eml -o out/$$name.eml || exit 1; \
 	done
 	@echo "Rendered the sample issues into $$(pwd)/out/ - open the .html files in a browser."
-	@MAILER_NEWSLETTER_POSTAL_ADDRESS="$(DEMO_POSTAL_ADDRESS)" \
+	@MAILER_NEWSLETTER_POSTAL_ADDRESS="$(DEMO_POSTAL_ADDRESS)" MAILER_NEWSLETTER_BASE_URL="$(DEMO_BASE_URL)" \
 	  $(BIN)/mailer send 87 --list sample --transport outbox --yes
+	@echo "Serve the pages the mail links to (unsubscribe, preferences, archive) with:"
+	@echo "  MAILER_NEWSLETTER_BASE_URL=$(DEMO_BASE_URL) $(BIN)/mailer serve --port 8080"
+	@echo "then open $(DEMO_BASE_URL)/ in a browser (Ctrl+C stops the server)."
 
 ## chromium: Debian's chromium, which the browser tests drive headless
 chromium:
