@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,12 +19,17 @@ from mailer.audience.subscribers import (
 )
 from mailer.audience.suppressions import suppress, unsuppress
 from mailer.audience.upsert import Outcome
-from mailer.cli.context import app_context, out_console, print_json
+from mailer.cli.context import app_context, err_console, out_console, print_json
 from mailer.errors import MailerError
+
+if TYPE_CHECKING:
+    from mailer.app import Mailer
 
 subscribers_app = typer.Typer(help="Subscribers, imports, exports and suppressions.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ListOption = Annotated[str | None, typer.Option("--list", "-l", help="Mailing list name.")]
+# Outcomes of `add` that leave the address off the list: exit code 1.
+REFUSED = (Outcome.SUPPRESSED, Outcome.UNSUBSCRIBED)
 
 
 @subscribers_app.callback(invoke_without_command=True)
@@ -99,9 +104,16 @@ def add_command(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add addresses to a list (suppressed or unsubscribed ones are refused)."""
+    """Add addresses to a list (suppressed or unsubscribed ones are refused). On a double
+    opt-in list, each is mailed a link to confirm, unless --confirmed."""
+    from mailer.services.confirmation import needs_confirmation
+
+    mailer = app_context(ctx).mailer
+    asking = not confirmed and needs_confirmation(mailer, list_name)
+    if asking:
+        mailer.transport().close()  # a transport that cannot work is refused before any add
     outcomes = add_subscribers(
-        app_context(ctx).engine,
+        mailer.engine,
         emails,
         list_name,
         name=name,
@@ -117,8 +129,48 @@ def add_command(
         for o in outcomes:
             detail = f" ({o.detail})" if o.detail else ""
             out_console().print(f"{o.email}: {o.outcome.value}{detail}")
-    if any(o.outcome in (Outcome.SUPPRESSED, Outcome.UNSUBSCRIBED) for o in outcomes):
+    refused = any(o.outcome in REFUSED for o in outcomes)
+    if asking:
+        added = [o.email for o in outcomes if o.outcome not in REFUSED]
+        refused = not _mail_confirmations(mailer, list_name, added, as_json) or refused
+    if refused:
         raise typer.Exit(1)
+
+
+def _mail_confirmations(mailer: Mailer, list_name: str, emails: list[str], as_json: bool) -> bool:
+    """Mail the unconfirmed among ``emails`` their link; False if any mail was not sent."""
+    from mailer.services.confirmation import request_confirmations
+    from mailer.services.notice_mail import NoticeNotSent
+
+    try:
+        sent = request_confirmations(mailer, list_name, emails)
+    except NoticeNotSent as exc:
+        raise MailerError(
+            f"added to {list_name!r}, but no confirmation mail was sent: {exc}; "
+            "adding them again sends it"
+        ) from None
+    said = err_console() if as_json else out_console()  # JSON output stays what it was
+    for email in sent.sent:
+        said.print(f"{email}: mailed a link to confirm")
+    for email, reason in sent.refused.items():
+        err_console().print(f"{email}: the confirmation mail was not sent: {reason}")
+    return not sent.refused
+
+
+@subscribers_app.command("confirm")
+def confirm_command(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address.")],
+    list_name: Annotated[str, typer.Option("--list", "-l", help="Mailing list name.")],
+) -> None:
+    """Confirm a member of a double opt-in list who said yes some other way (the consent
+    record names the command line). Someone who unsubscribed is not brought back."""
+    from mailer.services.confirmation import confirm_member
+    from mailer.services.consent import Origin
+
+    changed = confirm_member(app_context(ctx).mailer, email, list_name, Origin("command line"))
+    state = "Confirmed" if changed else "Already confirmed:"
+    out_console().print(f"{state} {email.strip()} on {list_name}.")
 
 
 @subscribers_app.command("show")
