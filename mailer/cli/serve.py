@@ -55,6 +55,8 @@ def serve_command(
     base_url = settings.newsletter.base_url
     config = uvicorn.Config(
         app,
+        host=host,
+        port=port,
         # Forwarded headers are believed only from the proxies the config names.
         proxy_headers=bool(proxies),
         forwarded_allow_ips="*" if "*" in proxies else list(proxies),
@@ -67,8 +69,9 @@ def serve_command(
         access_log=False,
         log_level="info",
     )
+    shown_host = f"[{host}]" if ":" in host else host
     err_console().print(
-        f"Serving {base_url} on http://{host}:{port}/ (Ctrl+C to stop)",
+        f"Serving {base_url} on http://{shown_host}:{port}/ (Ctrl+C to stop)",
         markup=False,
         highlight=False,
     )
