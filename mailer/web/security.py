@@ -73,8 +73,14 @@ def matched_endpoint(routes: Sequence[BaseRoute], scope: Scope) -> Any:
     return None
 
 
-def _marked(endpoint: Any, mark: str) -> bool:
-    return bool(getattr(endpoint, mark, False))
+_ENDPOINT = "mailer.endpoint"
+
+
+def _marked(router: Router, scope: Scope, mark: str) -> bool:
+    """Whether the endpoint for ``scope`` carries ``mark`` (the route looked up once)."""
+    if _ENDPOINT not in scope:
+        scope[_ENDPOINT] = matched_endpoint(router.routes, scope)
+    return bool(getattr(scope[_ENDPOINT], mark, False))
 
 
 class SecurityHeadersMiddleware:
@@ -88,7 +94,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        framed = _marked(matched_endpoint(self.router.routes, scope), _EMBEDDABLE)
+        framed = _marked(self.router, scope, _EMBEDDABLE)
         https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
@@ -124,8 +130,7 @@ class CsrfMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        endpoint = matched_endpoint(self.router.routes, scope)
-        if scope["method"] in UNSAFE_METHODS and not _marked(endpoint, _CSRF_EXEMPT):
+        if scope["method"] in UNSAFE_METHODS and not _marked(self.router, scope, _CSRF_EXEMPT):
             refusal, receive = await _checked(request, receive)
             if refusal is not None:
                 await error_response(request, refusal)(scope, receive, send)
