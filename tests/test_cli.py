@@ -8,6 +8,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+from mailer.signing import peek
 from tests.conftest import CliResult, Project
 
 Cli = Callable[..., CliResult]
@@ -47,9 +48,11 @@ def test_render_eml_is_personalized_for_to(cli: Cli, project: Project) -> None:
 def test_signed_links_are_stable_across_runs(cli: Cli, project: Project) -> None:
     first = cli("render", "87", "--format", "text", "--to", "a@example.com").out
     second = cli("render", "87", "--format", "text", "--to", "a@example.com").out
-    other = cli("render", "87", "--format", "text", "--to", "b@example.com").out
     unsubscribe = [line for line in first.splitlines() if line.startswith("Unsubscribe:")]
-    assert unsubscribe and unsubscribe[0] in second and unsubscribe[0] not in other
+    assert unsubscribe and unsubscribe[0] in second
+    # A rendered copy is not a subscriber's: its link is a test copy's and names nobody.
+    token = unsubscribe[0].rsplit("/", 1)[1]
+    assert peek(token) == "#0\npreview"
     assert (project.root / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
 
 

@@ -56,3 +56,32 @@ def subscriber_of(connection: sa.Connection, target: LinkTarget) -> int:
     if found is None:
         raise InvalidLink()
     return int(found)
+
+
+def preferences_token_for(mailer: Mailer, purpose: str, token: str) -> str | None:
+    """A preferences link's token for whoever a genuine ``purpose`` link is for (a page
+    reached through an unsubscribe link offers their preferences); None for a test copy."""
+    from mailer.links import PREFERENCES, link_token
+
+    target = open_link(mailer, purpose, token)
+    if target.test_copy:
+        return None
+    with mailer.engine.connect() as connection:
+        subscriber_id = subscriber_of(connection, target)
+        email = connection.execute(
+            sa.select(subscribers.c.email).where(subscribers.c.id == subscriber_id)
+        ).scalar_one()
+    return link_token(mailer.signing_key, PREFERENCES, subscriber_id, email, target.list_name)
+
+
+def list_title(mailer: Mailer, list_name: str) -> str:
+    """What a page calls a list: its title, or its name once the list is gone."""
+    from mailer.db.tables import lists
+
+    if not list_name:
+        return ""
+    with mailer.engine.connect() as connection:
+        title = connection.execute(
+            sa.select(lists.c.title).where(lists.c.name == list_name)
+        ).scalar()
+    return str(title) if title else list_name

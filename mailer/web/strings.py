@@ -16,6 +16,73 @@ class ErrorText:
 
 
 @dataclass(frozen=True)
+class UnsubscribeText:
+    """The pages an unsubscribe link opens."""
+
+    ask_title: str = "Unsubscribe"
+    ask_text: str = "Press the button to stop receiving:"
+    ask_everything: str = "Press the button to stop receiving every list."
+    button: str = "Unsubscribe"
+    done_title: str = "You are unsubscribed"
+    done_text: str = "You will no longer receive:"
+    done_everything: str = "You will no longer receive any of our lists."
+    undo_text: str = "Did you press it by mistake?"
+    undo_button: str = "Subscribe me again"
+    undone_title: str = "You are subscribed again"
+    undone_text: str = "Welcome back. You will receive:"
+    test_copy_title: str = "A link from a test copy"
+    test_copy_text: str = (
+        "This link comes from a test copy or a preview of an issue, so it does not unsubscribe "
+        "anyone. In a real issue, the same link unsubscribes its reader."
+    )
+    preferences_link: str = "Change what you receive instead"
+
+
+@dataclass(frozen=True)
+class PreferencesText:
+    """A subscriber's own preferences page."""
+
+    title: str = "Your preferences"
+    intro: str = "Choose what you receive from us, and how we address you."
+    address: str = "These preferences are for"
+    lists_legend: str = "What you receive"
+    no_lists: str = "There are no lists to choose from."
+    name_label: str = "Name"
+    timezone_label: str = "Time zone (issues sent at a set local time arrive at that time in it)"
+    timezone_unknown: str = "Not set (the newsletter's own)"
+    save: str = "Save my preferences"
+    saved: str = "Your preferences are saved."
+    errors_heading: str = "Please check the form"
+    field_names: tuple[tuple[str, str], ...] = (
+        ("name", "Name"),
+        ("timezone", "Time zone"),
+        ("lists", "What you receive"),
+    )
+    leave_heading: str = "Leave everything"
+    leave_text: str = "Stop every list at once. No list we start later will write to you either."
+    leave_button: str = "Unsubscribe from everything"
+    left: str = "You are unsubscribed from everything."
+    data_heading: str = "Your data"
+    data_text: str = "Download everything we keep about you, as a JSON file."
+    data_link: str = "Download my data"
+    erase_heading: str = "Erase me"
+    erase_text: str = (
+        "Delete everything we keep about you. Only a one-way fingerprint of your address stays, "
+        "so that no list mails you again by mistake."
+    )
+    erase_link: str = "Erase my data"
+    erase_confirm_title: str = "Erase your data?"
+    erase_confirm_text: str = (
+        "This cannot be undone: your subscriptions, your name and the record of what we sent "
+        "you are deleted, and this page stops working."
+    )
+    erase_button: str = "Yes, erase everything"
+    erase_cancel: str = "No, go back"
+    erased_title: str = "Your data is erased"
+    erased_text: str = "We keep nothing about you now, and no list will write to you again."
+
+
+@dataclass(frozen=True)
 class Strings:
     language: str = "en"
     skip_to_content: str = "Skip to the content"
@@ -57,6 +124,9 @@ class Strings:
     other_error: ErrorText = ErrorText(
         "The request could not be answered", "Check the address, then try again."
     )
+
+    unsubscribe: UnsubscribeText = UnsubscribeText()
+    preferences: PreferencesText = PreferencesText()
 
     def error(self, status_code: int) -> ErrorText:
         """The title and text of the error page for an HTTP status."""
