@@ -77,10 +77,14 @@ class SignupOutcome:
     """The same for every address: it says only what the chosen lists are."""
 
     lists: tuple[ListTitle, ...]
-    confirm_by_mail: bool
-    """A chosen list is double opt-in: the face says to look for the confirmation mail.
-    (Someone who had left a list gets one too, but being told so would tell anyone that
-    they had.)"""
+    to_confirm: tuple[str, ...]
+    """The chosen lists that are double opt-in: the face says to look for the confirmation
+    mail. (Someone who had left a list gets one for it too, but being told so would tell
+    anyone that they had.)"""
+
+    @property
+    def confirm_by_mail(self) -> bool:
+        return bool(self.to_confirm)
 
 
 def offered_lists(mailer: Mailer) -> tuple[ListOffer, ...]:
@@ -168,7 +172,7 @@ def signup(
     chosen = _chosen_lists(mailer, list_names)
     outcome = SignupOutcome(
         tuple(ListTitle(offer.name, offer.title) for offer in chosen),
-        any(offer.double_opt_in for offer in chosen),
+        tuple(offer.name for offer in chosen if offer.double_opt_in),
     )
     if honeypot:
         deliver(_nothing)

@@ -16,6 +16,69 @@ class ErrorText:
 
 
 @dataclass(frozen=True)
+class SignupText:
+    """The signup form and the confirmation pages."""
+
+    title: str = "Sign up"
+    intro: str = "Get it by email. Choose what you would like to receive."
+    email_label: str = "Email address"
+    name_label: str = "Name (optional)"
+    lists_legend: str = "Lists"
+    honeypot_label: str = "Leave this field empty"
+    submit: str = "Sign up"
+    privacy: str = (
+        "Your address is used only to send you what you chose. Every message has a link to "
+        "leave, and you can change your mind at any time."
+    )
+    no_lists: str = "There is nothing to sign up to at the moment."
+    errors_heading: str = "Please check the form"
+    field_names: tuple[tuple[str, str], ...] = (
+        ("email", "Email address"),
+        ("name", "Name"),
+        ("lists", "Lists"),
+    )
+    form_expired: str = (
+        "This form was open for a long time, or came from another network, so it was not "
+        "sent. Check what you entered and press the button again."
+    )
+    thanks_title: str = "Thank you"
+    thanks_confirm: str = (
+        "Check your inbox: we have sent you a message with a link to confirm your "
+        "subscription to:"
+    )
+    thanks_confirm_note: str = (
+        "Nothing from these lists will come until you press it. If no message arrives within "
+        "a few minutes, look in your spam folder."
+    )
+    thanks_subscribed: str = "Thank you for subscribing to:"
+    thanks_returning: str = (
+        "If you had unsubscribed before, we have sent a message to confirm that it is you."
+    )
+    confirm_title: str = "Confirm your subscription"
+    confirm_text: str = "Press the button to confirm your subscription to:"
+    confirm_button: str = "Confirm my subscription"
+    confirmed_title: str = "Subscription confirmed"
+    confirmed_text: str = "Thank you. You will receive:"
+    nothing_pending_title: str = "Nothing to confirm"
+    nothing_pending_text: str = (
+        "This link has nothing left to confirm: the subscription is confirmed already, or "
+        "was ended after this message was sent. To subscribe again, sign up once more."
+    )
+    link_invalid: ErrorText = ErrorText(
+        "This link does not work",
+        "The link may have been cut short or changed on its way. Copy the whole address from "
+        "the message into your browser, or sign up again.",
+    )
+    link_from_test_copy: ErrorText = ErrorText(
+        "This link comes from a test copy",
+        "It comes from a test copy or a preview of a message, so it confirms nobody.",
+    )
+
+    def field_name(self, field: str) -> str:
+        return dict(self.field_names).get(field, field)
+
+
+@dataclass(frozen=True)
 class UnsubscribeText:
     """The pages an unsubscribe link opens."""
 
@@ -87,6 +150,8 @@ class Strings:
     language: str = "en"
     skip_to_content: str = "Skip to the content"
     home_link: str = "Home"
+
+    signup: SignupText = SignupText()
 
     home_heading: str = "Welcome"
     home_text: str = (
