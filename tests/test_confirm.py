@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +17,10 @@ from mailer.app import Mailer
 from mailer.audience.subscribers import forget_subscriber, show_subscriber
 from mailer.checks.mjml_validate import validate_mjml
 from mailer.db.tables import subscribers
+from mailer.delivery.transports.base import BatchContent, Outgoing, send_now
+from mailer.delivery.transports.outbox import OutboxTransport
 from mailer.links import PREFERENCES, UNSUBSCRIBE, link_url
+from mailer.render.tokens import Recipient
 from mailer.services.confirm_links import open_confirm_link
 from mailer.services.confirmation import confirm, read_confirmation
 from mailer.services.notice_mail import (
@@ -23,6 +28,7 @@ from mailer.services.notice_mail import (
     WELCOME_NOTICE,
     NoticeNotSent,
     notice_sources,
+    render_notice,
 )
 from mailer.services.signup import signup
 from mailer.services.subscriber_links import InvalidLink, LinkFromTestCopy
@@ -241,3 +247,19 @@ def test_a_transport_that_takes_nothing_is_an_error_and_the_signup_waits(
         assert statuses(app, "ada@example.com") == {"daily": "unconfirmed"}
     finally:
         app.close()
+
+
+def test_mail_sent_at_the_same_instant_by_two_senders_all_lands_in_the_outbox(
+    project: Project, tmp_path: Path
+) -> None:
+    # Two server processes (or threads) sending confirmations in the same microsecond.
+    instant = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    notice = render_notice(project.renderer(), CONFIRM_NOTICE, ("Daily",))
+    content = BatchContent(
+        notice.subject, notice.html, notice.text, project.settings().newsletter, "daily"
+    )
+    for email in ("ada@example.com", "bo@example.com"):
+        sender = OutboxTransport(tmp_path, clock=lambda: instant)
+        person = Recipient(email, "", "https://x/u", "", {"confirm_url": "https://x/c"})
+        send_now(sender, content, [Outgoing(1, person)])
+    assert len(list((tmp_path / "test").glob("*.eml"))) == 2

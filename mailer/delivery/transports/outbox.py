@@ -1,14 +1,15 @@
 """The outbox: one .eml file per message in a folder, the default when nothing else is set up.
 
 A campaign's messages go to ``<dir>/campaign-<id>/<subscriber id>.eml``, so sending a batch again
-(after a crash, say) rewrites the same files instead of adding copies; test sends go to
-``<dir>/test/``. Each file is written under a temporary name and renamed, so a reader never sees
-half a message.
+(after a crash, say) rewrites the same files instead of adding copies; test sends and mail
+outside a campaign (a signup's confirmation) go to ``<dir>/test/``. Each file is written
+under a temporary name and renamed, so a reader never sees half a message.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -35,8 +36,10 @@ class OutboxTransport:
 
     def _path(self, content: BatchContent, item: Outgoing, index: int, now: datetime) -> Path:
         if content.campaign_id is None:
+            # Mail outside a campaign (test copies, confirmations) from several threads or
+            # server processes may share a microsecond: a random part keeps each file.
             stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-            return self.folder / "test" / f"{stamp}-{index}.eml"
+            return self.folder / "test" / f"{stamp}-{index}-{secrets.token_hex(4)}.eml"
         return self.folder / f"campaign-{content.campaign_id}" / f"{item.key}.eml"
 
     def prepare(self, content: BatchContent, batch: Sequence[Outgoing]) -> PreparedRequest:
