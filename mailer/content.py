@@ -58,6 +58,9 @@ class FrontMatter(BaseModel):
     tags: list[str] = Field(default_factory=list)
     byline: str | None = None
     source: Source | None = None
+    archive: bool = True
+    """Whether the sent issue is shown in the public archive and feed (``archive: false``
+    keeps it out)."""
 
     @field_validator("subject")
     @classmethod

@@ -161,6 +161,11 @@ campaigns = sa.Table(
     sa.Column("subject", sa.Text, nullable=True),
     sa.Column("html", sa.Text, nullable=True),
     sa.Column("text", sa.Text, nullable=True),
+    # Stored with the content, for the public archive and feed: the title and
+    # preheader, and whether it may be shown there at all (``archive: false`` keeps it out).
+    sa.Column("title", sa.Text, nullable=True),
+    sa.Column("preheader", sa.Text, nullable=True),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.true()),
     # Why the campaign paused or failed, in words for the editor.
     sa.Column("message", sa.Text, nullable=False, server_default=""),
     # The process sending it (host:pid) and when it last said it was alive.

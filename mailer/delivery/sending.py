@@ -104,17 +104,31 @@ def campaign_values(plan: SendPlan, now: datetime) -> dict[str, Any]:
     }
 
 
+def content_values(rendered: RenderedEmail) -> dict[str, Any]:
+    """The content a campaign stores when it starts: what its sends and resumes use, and what
+    the public archive shows (with whether the issue may be shown there at all)."""
+    return {
+        "subject": rendered.subject,
+        "html": rendered.html,
+        "text": rendered.text,
+        "title": rendered.issue.meta.title,
+        "preheader": rendered.preheader,
+        "archived": rendered.issue.meta.archive,
+    }
+
+
 def start_campaign(engine: sa.Engine, plan: SendPlan, clock: Clock = utc_now) -> int:
     """Store the campaign with its content and snapshot its audience, in one transaction."""
     now = clock()
     with write_transaction(engine) as connection:
         result = connection.execute(
             sa.insert(campaigns).values(
-                **campaign_values(plan, now),
-                status=new_status(Action.send).value,
-                html=plan.rendered.html,
-                text=plan.rendered.text,
-                started_at=now,
+                {
+                    **campaign_values(plan, now),
+                    **content_values(plan.rendered),
+                    "status": new_status(Action.send).value,
+                    "started_at": now,
+                }
             )
         )
         key = result.inserted_primary_key

@@ -26,7 +26,7 @@ from mailer.db.tables import campaigns
 from mailer.delivery import campaign_audience, local_time
 from mailer.delivery.campaign_states import Action, CampaignStatus, NotAllowed, new_status
 from mailer.delivery.campaigns import Campaign, find_campaign, move_campaign
-from mailer.delivery.sending import SendPlan, campaign_values, plan_send
+from mailer.delivery.sending import SendPlan, campaign_values, content_values, plan_send
 from mailer.errors import MailerError
 from mailer.render.pipeline import Renderer
 
@@ -168,9 +168,7 @@ def begin_sending(
     now = clock()
     started: dict[str, Any] = {
         "issue_number": plan.rendered.issue.number,
-        "subject": plan.rendered.subject,
-        "html": plan.rendered.html,
-        "text": plan.rendered.text,
+        **content_values(plan.rendered),
         "list_id": plan.mailing_list.id,
         "started_at": now,
         "owner": owner,
