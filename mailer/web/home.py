@@ -1,4 +1,4 @@
-"""The home page (the newsletter's name; the signup form and latest issues come later) and the
+"""The home page (the newsletter's name, a way to sign up, and the latest issues) and the
 pages' static files (``static/`` in the web templates folder)."""
 
 from __future__ import annotations
@@ -9,11 +9,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from mailer.app import Mailer
+from mailer.services.archive import latest_issues
 from mailer.web.pages import STATIC_FOLDER, render
+
+LATEST_ISSUES = 5
 
 
 def home(request: Request) -> Response:
-    return render(request, "home.html")
+    mailer: Mailer = request.app.state.mailer
+    return render(request, "home.html", entries=latest_issues(mailer, LATEST_ISSUES))
 
 
 def routes(mailer: Mailer) -> list[BaseRoute]:

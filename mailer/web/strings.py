@@ -7,6 +7,7 @@ The newsletter's own name and texts come from the settings, not from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,41 @@ class PreferencesText:
 
 
 @dataclass(frozen=True)
+class ArchiveText:
+    """The archive of past issues, its feed, and the home page that shows the latest."""
+
+    title: str = "Past issues"
+    intro: str = "Every issue we have sent, newest first."
+    empty: str = "No issue has been sent yet."
+    issue_label: str = "Issue {number}"
+    pages_label: str = "More issues"
+    older: str = "Older issues"
+    newer: str = "Newer issues"
+    feed_link: str = "Follow the archive in a feed reader (Atom)"
+    feed_subtitle: str = "Every issue of {name}, as it was sent."
+    all_issues: str = "All past issues"
+    sign_up: str = "Sign up"
+    reader_name: str = "reader"
+    """What an issue's merge fields call its reader in the archive (``Hi {{ name }}``)."""
+    home_title: str = "Home"
+    home_signup_heading: str = "Get it by email"
+    home_signup_text: str = "Every new issue in your inbox. Choose the lists you want."
+    home_latest_heading: str = "Latest issues"
+    home_mail_links: str = (
+        "Came here from an email? Its own links to unsubscribe and to change your preferences "
+        "are the ones that work for you."
+    )
+    months: str = (
+        "January February March April May June July August September October November December"
+    )
+    """The months' names, in order, separated by spaces."""
+
+    def day(self, day: date) -> str:
+        """A day as readers read it: 18 November 2018."""
+        return f"{day.day} {self.months.split()[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
 class Strings:
     language: str = "en"
     skip_to_content: str = "Skip to the content"
@@ -153,11 +189,7 @@ class Strings:
 
     signup: SignupText = SignupText()
 
-    home_heading: str = "Welcome"
-    home_text: str = (
-        "Sign-up and past issues will be on this page soon. If you came here from an email, "
-        "its links to unsubscribe and to change your preferences are what you need."
-    )
+    archive: ArchiveText = ArchiveText()
 
     not_found: ErrorText = ErrorText(
         "Page not found", "There is no page at this address. Check the link for a typo."
