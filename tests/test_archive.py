@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from mailer.app import Mailer
 from mailer.content import parse_issue
 from mailer.db.tables import campaigns
-from mailer.errors import LocatedError
+from mailer.errors import FieldError, LocatedError
 from mailer.links import archive_url
 from mailer.services import sends
 from mailer.services.archive import NotInArchive, archive_page, archived_issue, latest_issues
@@ -198,6 +198,9 @@ def test_pages_are_marked_by_issue_numbers_and_do_not_shift_when_an_issue_goes_o
         == archive_page(mailer, after=100)
     )
     assert archive_page(mailer, before=1).entries == ()
+    with pytest.raises(FieldError) as raised:
+        archive_page(mailer, before=10, after=20)
+    assert raised.value.field == "after"
 
 
 # Any mix of sends ------------------------------------------------------------------------------

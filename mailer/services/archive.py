@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from mailer.app import Mailer
 from mailer.db.tables import batches, campaigns
-from mailer.errors import MailerError
+from mailer.errors import FieldError, MailerError
 from mailer.render.tokens import MergeTemplate, Recipient
 
 PAGE_SIZE = 20
@@ -154,7 +154,7 @@ def archive_page(
     older than issue ``before``, or just newer than issue ``after``. Pages are marked by issue
     numbers rather than counted, so a page does not shift when a new issue goes out."""
     if before is not None and after is not None:
-        raise MailerError("give before or after, not both")
+        raise FieldError("after", "give before or after, not both")
     size = max(1, min(size, MAX_PAGE_SIZE))
     sends = _newest_sends()
     number = sends.c.issue_number

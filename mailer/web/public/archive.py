@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mailer.app import Mailer
-from mailer.errors import MailerError
+from mailer.errors import FieldError
 from mailer.services.archive import (
     MAX_ISSUE_NUMBER,
     ArchivedIssue,
@@ -72,7 +72,7 @@ def archive_list(request: Request) -> Response:
     before, after = _page_mark(request, "before"), _page_mark(request, "after")
     try:
         page = archive_page(_mailer(request), before=before, after=after)
-    except MailerError:  # both marks given
+    except FieldError:  # both marks given
         raise HTTPException(400) from None
     if not page.entries and (before is not None or after is not None):
         raise HTTPException(404)
