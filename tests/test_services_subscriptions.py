@@ -175,6 +175,8 @@ def test_saving_preferences_joins_and_leaves_lists_and_stores_name_and_zone(
     [
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"name": "x" * 201}, "name"),
+        ({"name": "Ada\x00Lin"}, "name"),  # no database stores a NUL
+        ({"name": "Ada \ud800"}, "name"),  # nor half a character
         ({"wanted": {"staff"}}, "lists"),  # private, and not theirs: not offered
         ({"wanted": {"nope"}}, "lists"),
     ],

@@ -43,7 +43,14 @@ def check_timezone(value: str) -> str | None:
     return value
 
 
+# No database stores a NUL, and PostgreSQL refuses text that is not valid Unicode (a lone
+# surrogate, which only a careless decoder or a hostile form can produce).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def check_name(value: str) -> str:
+    if UNSTORABLE.search(value):
+        raise InvalidField("name holds a character that is not text")
     value = " ".join(value.split())
     if len(value) > NAME_MAX:
         raise InvalidField(f"name is longer than {NAME_MAX} characters")

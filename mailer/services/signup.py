@@ -16,7 +16,6 @@ the confirmation mails an address can be sent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,9 +97,6 @@ def offered_lists(mailer: Mailer) -> tuple[ListOffer, ...]:
     return tuple(ListOffer(r.name, r.title, r.description, bool(r.double_opt_in)) for r in rows)
 
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
 def _checked_address(email: str) -> Address:
     text = email.strip()
     if not text:
@@ -112,8 +108,6 @@ def _checked_address(email: str) -> Address:
 
 
 def _checked_name(name: str) -> str:
-    if _UNSTORABLE.search(name):
-        raise FieldError("name", "holds a character that is not text")
     try:
         return check_name(name)
     except InvalidField as exc:
