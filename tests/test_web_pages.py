@@ -113,9 +113,10 @@ def test_a_hostile_path_on_the_404_page_is_shown_as_text(
     assert not [problem for problem in problems if "script ran" in problem]
 
 
+# "." and ".." are dot segments, which the client resolves away before sending.
 PATH_TEXT = st.text(
     st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=40
-)
+).filter(lambda text: text.strip(".") != "")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
