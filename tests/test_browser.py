@@ -1,27 +1,15 @@
-"""Rendered mail in a real headless Chromium (Debian's), driven by Playwright."""
+"""Rendered mail in a real headless Chromium (Debian's), driven by Playwright (the session's
+browser from tests/web_server.py)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Route, sync_playwright
+from playwright.sync_api import Browser, Route
 
 from mailer.content import load_issue
 from mailer.render.tokens import Recipient
 from tests.conftest import Project, sample_issue_paths
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 READER = Recipient(
     "a.reader.with.a.long.address@example.com",
     "Ada Lin",
@@ -29,14 +17,6 @@ READER = Recipient(
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _offline(route: Route) -> None:
@@ -47,11 +27,11 @@ def _offline(route: Route) -> None:
 @pytest.mark.parametrize("sample", [p.name for p in sample_issue_paths()])
 @pytest.mark.parametrize("width", [375, 320])
 def test_no_horizontal_scroll_on_a_phone(
-    browser: Browser, project: Project, sample: str, width: int
+    chromium: Browser, project: Project, sample: str, width: int
 ) -> None:
     issue = load_issue(project.issues / sample, project.templates)
     html = project.renderer().render(issue).personalize(READER).html
-    page = browser.new_page(viewport={"width": width, "height": 800})
+    page = chromium.new_page(viewport={"width": width, "height": 800})
     page.route("**/*", _offline)
     page.set_content(html, wait_until="load")
     scroll_width = page.evaluate(
@@ -64,10 +44,10 @@ def test_no_horizontal_scroll_on_a_phone(
     assert scroll_width <= width
 
 
-def test_desktop_layout_is_centred_and_600px_wide(browser: Browser, project: Project) -> None:
+def test_desktop_layout_is_centred_and_600px_wide(chromium: Browser, project: Project) -> None:
     issue = load_issue(sample_issue_paths()[0], project.templates)
     html = project.renderer().render(issue).personalize(READER).html
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = chromium.new_page(viewport={"width": 1200, "height": 900})
     page.route("**/*", _offline)
     page.set_content(html, wait_until="load")
     box = page.locator("text=Three postal services agree").bounding_box()
