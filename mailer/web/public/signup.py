@@ -17,7 +17,6 @@ preflight that this site does not grant.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -31,39 +30,27 @@ from starlette.routing import BaseRoute, Route
 from mailer.app import Mailer
 from mailer.errors import FieldError
 from mailer.services.consent import Origin
-from mailer.services.signup import SignupOutcome, Throttled, offered_lists, signup
+from mailer.services.signup import SignupOutcome, Throttled, signup
 from mailer.web.errors import error_response
-from mailer.web.form_tokens import form_token, form_token_valid
+from mailer.web.form_tokens import form_token_valid
 from mailer.web.pages import render
 from mailer.web.rate_limits import client_address
 from mailer.web.requests import AfterAnswer, TooLarge, bounded
 from mailer.web.security import csrf_exempt, embeddable
+from mailer.web.signup_form import (
+    FORM_PURPOSE,
+    HONEYPOT_FIELD,
+    TOKEN_FIELD,
+    Entered,
+    ShownError,
+    signup_form_context,
+)
 from mailer.web.strings import STRINGS
 
 SOURCE = "signup form"
 API_SOURCE = "signup API"
-FORM_PURPOSE = "signup"
-TOKEN_FIELD = "csrf_token"
-HONEYPOT_FIELD = "website"
 MAX_BODY_BYTES = 64 * 1024
 FORM_LABEL_MAX = 60
-
-
-@dataclass(frozen=True)
-class ShownError:
-    field: str
-    label: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Entered:
-    """What the form held, shown again with a problem."""
-
-    email: str = ""
-    name: str = ""
-    chosen: frozenset[str] = frozenset()
-    label: str = ""
 
 
 def _mailer(request: Request) -> Mailer:
@@ -92,30 +79,12 @@ def _form_page(
     errors: tuple[ShownError, ...] = (),
     expired: bool = False,
 ) -> Response:
-    mailer = _mailer(request)
-    offers = offered_lists(mailer)
-    chosen = entered.chosen
-    if not chosen and len(offers) == 1:
-        chosen = frozenset({offers[0].name})
-    token = form_token(mailer.signing_key, FORM_PURPOSE, client_address(request), mailer.clock())
     return render(
         request,
         "signup.html",
         status_code=status_code,
-        offers=offers,
-        chosen=chosen,
-        entered=entered,
-        token=token,
-        token_field=TOKEN_FIELD,
-        honeypot_field=HONEYPOT_FIELD,
-        errors=errors,
-        error_for={
-            "email": "",
-            "name": "",
-            "lists": "",
-            **{error.field: error.message for error in errors},
-        },
         expired=expired,
+        **signup_form_context(request, entered, errors),
     )
 
 
