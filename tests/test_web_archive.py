@@ -151,13 +151,14 @@ def test_the_feed_is_atom_a_feed_reader_reads_with_links_to_the_issue_pages(
     assert HOSTILE_TITLE not in answer.text and "&lt;img src=x" in answer.text
 
 
-def test_the_home_page_has_the_name_a_way_to_sign_up_and_the_latest_issues(
+def test_the_home_page_has_the_name_the_signup_form_and_the_latest_issues(
     sent: Sent, web_server: WebServer
 ) -> None:
     home = httpx.get(web_server.url("/"))
     assert home.status_code == 200
     assert "<h1>Tech in China Weekly</h1>" in home.text
-    assert 'href="/signup"' in home.text
+    assert '<form method="post" action="/signup">' in home.text
+    assert 'name="list" value="weekly" checked' in home.text  # the one public list
     assert linked_issues(home.text) == [91, 89, 88, 87]
     assert 'href="/archive"' in home.text and 'href="/feed.xml"' in home.text
 

@@ -1,4 +1,4 @@
-"""The home page (the newsletter's name, a way to sign up, and the latest issues) and the
+"""The home page (the newsletter's name, the signup form, and the latest issues) and the
 pages' static files (``static/`` in the web templates folder)."""
 
 from __future__ import annotations
@@ -11,13 +11,19 @@ from starlette.staticfiles import StaticFiles
 from mailer.app import Mailer
 from mailer.services.archive import latest_issues
 from mailer.web.pages import STATIC_FOLDER, render
+from mailer.web.signup_form import signup_form_context
 
 LATEST_ISSUES = 5
 
 
 def home(request: Request) -> Response:
     mailer: Mailer = request.app.state.mailer
-    return render(request, "home.html", entries=latest_issues(mailer, LATEST_ISSUES))
+    return render(
+        request,
+        "home.html",
+        entries=latest_issues(mailer, LATEST_ISSUES),
+        **signup_form_context(request),
+    )
 
 
 def routes(mailer: Mailer) -> list[BaseRoute]:
