@@ -248,6 +248,11 @@ class WebSettings(Section):
         False,
         description="Send a welcome mail (templates _welcome.*) once a signup is confirmed.",
     )
+    group_commit: bool = Field(
+        True,
+        description="Store one-click unsubscribes that arrive together in one transaction; "
+        "false gives each its own (slower under a burst; for comparison).",
+    )
 
 
 class Settings(Section):

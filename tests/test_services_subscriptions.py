@@ -21,7 +21,13 @@ from mailer.links import PREFERENCES, UNSUBSCRIBE, link_url
 from mailer.services import preferences as prefs
 from mailer.services.consent import Origin
 from mailer.services.subscriber_links import InvalidLink, LinkFromTestCopy
-from mailer.services.unsubscribe import resubscribe_by_link, unsubscribe_by_link
+from mailer.services.unsubscribe import (
+    LinkOutcome,
+    UnsubscribeRequest,
+    resubscribe_by_link,
+    unsubscribe_by_link,
+    unsubscribe_links,
+)
 from mailer.signing import sign
 from tests.conftest import Project
 
@@ -230,3 +236,33 @@ def test_data_download_and_erasure(mailer: Mailer) -> None:
         assert (
             connection.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 0
         )
+
+
+def test_a_batch_answers_each_link_on_its_own_and_changes_each_membership_once(
+    mailer: Mailer,
+) -> None:
+    import_csv(
+        mailer.engine, io.BytesIO(b"email\nada@example.com\n"), "daily", source="t", confirmed=True
+    )
+    ada = token(mailer, UNSUBSCRIBE, "ada@example.com")
+    everything = token(mailer, UNSUBSCRIBE, "ada@example.com", "")
+    test_copy = link_url("https://x", mailer.signing_key, UNSUBSCRIBE, 0, "ada@example.com", "")
+    bo = token(mailer, UNSUBSCRIBE, "bo@example.com")
+    batch = [ada, ada[:-1], ada, test_copy.rsplit("/", 1)[1], everything, bo]
+    results = unsubscribe_links(mailer, [UnsubscribeRequest(t, ONE_CLICK) for t in batch])
+    assert isinstance(results[1], InvalidLink) and isinstance(results[3], LinkFromTestCopy)
+    changed = [r.changed if isinstance(r, LinkOutcome) else None for r in results]
+    # The repeat in the same batch changes nothing; "every list" leaves what is left.
+    assert changed == [("weekly",), None, (), None, ("daily",), ("weekly",)]
+    assert status(mailer, "ada@example.com") == {"daily": "unsubscribed", "weekly": "unsubscribed"}
+    assert status(mailer, "bo@example.com") == {"weekly": "unsubscribed"}
+    assert sorted(e[:2] for e in events(mailer)) == [
+        ("daily", "unsubscribe"),
+        ("weekly", "unsubscribe"),
+        ("weekly", "unsubscribe"),
+    ]
+    # Each outcome carries what its page shows: the list's title and the person's own
+    # preferences link.
+    first = results[0]
+    assert isinstance(first, LinkOutcome) and first.list_title == "Weekly"
+    assert prefs.load_preferences(mailer, first.preferences_token).email == "ada@example.com"
