@@ -29,11 +29,11 @@ from mailer.audience.attributes import InvalidField, check_name
 from mailer.db.engine import write_transaction
 from mailer.db.tables import lists, memberships, subscribers, suppressions
 from mailer.errors import FieldError, MailerError
+from mailer.rate_limits import RateLimit, RateLimiter, Verdict
 from mailer.services.confirm_links import MAX_LISTS
 from mailer.services.confirmation import ConfirmationMail, ListTitle, send_confirmations
 from mailer.services.consent import Origin, record
 from mailer.services.notice_mail import Deliver, NoticeNotSent, deliver_now
-from mailer.web.rate_limits import RateLimit, RateLimiter
 
 DAY = 86_400
 # Signup requests from one IP address (a flood from one client).
@@ -159,23 +159,37 @@ def signup(
     ``deliver`` is handed exactly one job, which sends the confirmation mail if one is due
     (NoticeNotSent when the transport takes nothing)."""
     limiter = RateLimiter(mailer.engine, mailer.signing_key, mailer.clock)
-    if origin.ip:
-        _enforce(limiter, limits.per_ip, origin.ip)
-    address = _checked_address(email)
-    checked_name = _checked_name(name)
-    chosen = _chosen_lists(mailer, list_names)
+    try:
+        address = _checked_address(email)
+        checked_name = _checked_name(name)
+        chosen = _chosen_lists(mailer, list_names)
+    except FieldError:
+        # Mistakes count against the client's limit too, and a client past it is told that.
+        if origin.ip:
+            _enforce(limiter, limits.per_ip, origin.ip)
+        raise
     outcome = SignupOutcome(
         tuple(ListTitle(offer.name, offer.title) for offer in chosen),
         tuple(offer.name for offer in chosen if offer.double_opt_in),
     )
-    if honeypot:
-        deliver(_nothing)
-        return outcome
-    _enforce(limiter, limits.per_address, address.key)
+    # The counters and the change are one transaction: a signup is one wait for the
+    # database's writer, not three.
+    mail: ConfirmationMail | None = None
     with write_transaction(mailer.engine) as connection:
-        mail = _apply(connection, mailer, address, checked_name, chosen, origin)
-    deliver(lambda: _send(mailer, mail))
+        verdict = limiter.hit_in(connection, limits.per_ip, origin.ip) if origin.ip else None
+        if not honeypot and (verdict is None or verdict.allowed):
+            verdict = limiter.hit_in(connection, limits.per_address, address.key)
+            if verdict.allowed:
+                mail = _apply(connection, mailer, address, checked_name, chosen, origin)
+    limiter.prune_now_and_then()
+    _raise_if_throttled(verdict)
+    deliver(_nothing if honeypot else lambda: _send(mailer, mail))
     return outcome
+
+
+def _raise_if_throttled(verdict: Verdict | None) -> None:
+    if verdict is not None and not verdict.allowed:
+        raise Throttled(verdict.retry_after)
 
 
 def _nothing() -> None:
