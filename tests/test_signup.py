@@ -144,7 +144,7 @@ def test_someone_already_confirmed_is_left_as_they_are(mailer: Mailer) -> None:
 
 def test_someone_who_left_must_confirm_even_a_single_opt_in_list(mailer: Mailer) -> None:
     signup(mailer, "ada@example.com", "", ["weekly"], FORM)
-    unsubscribe(mailer.engine, "ada@example.com", "weekly")
+    unsubscribe(mailer.engine, "ada@example.com", "weekly", clock=mailer.clock)
     # Anyone can type Ada's address into the form: that alone must not bring her back.
     signup(mailer, "ada@example.com", "", ["weekly"], FORM)
     assert statuses(mailer, "ada@example.com") == {"weekly": "unsubscribed"}
