@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +54,30 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
-def write_transaction(engine: sa.Engine) -> AbstractContextManager[sa.Connection]:
+# One writer at a time per SQLite file within this process. SQLite lets one connection write
+# at a time, and one that finds the lock taken polls for it, sleeping up to 100 ms between
+# tries: threads of one process (a web server's) that queue here instead are woken the moment
+# the writer before them commits. Other processes still meet at SQLite's own lock.
+_sqlite_writers: dict[str, threading.RLock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+def _sqlite_writer(engine: sa.Engine) -> threading.RLock:
+    key = str(engine.url)
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(key, threading.RLock())
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A transaction that means to write (SQLite takes its write lock at BEGIN)."""
-    return engine.execution_options(**{WRITE_OPTION: True}).begin()
+    writing = engine.execution_options(**{WRITE_OPTION: True})
+    if engine.dialect.name != "sqlite":
+        with writing.begin() as connection:
+            yield connection
+        return
+    with _sqlite_writer(engine), writing.begin() as connection:
+        yield connection
 
 
 # The drivers mailer is built and tested with; another driver of the same database is not
