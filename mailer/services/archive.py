@@ -70,6 +70,14 @@ class ArchivePage:
 
 
 @dataclass(frozen=True)
+class ArchivedSend:
+    """The send of an issue that the archive shows."""
+
+    campaign_id: int
+    entry: ArchiveEntry
+
+
+@dataclass(frozen=True)
 class ArchivedIssue:
     entry: ArchiveEntry
     html: str
@@ -188,21 +196,55 @@ def neutral_reader(base_url: str, reader_name: str) -> Recipient:
     return Recipient(email="", name=reader_name, unsubscribe_url=home, preferences_url=home)
 
 
-def archived_issue(mailer: Mailer, number: int, *, reader_name: str = "") -> ArchivedIssue:
-    """Issue ``number`` as it was last sent, filled in for nobody (see ``neutral_reader``);
+# Made once: building this statement takes several times as long as running it.
+_SHOWN_SEND = _shown(
+    _newest_sends(
+        campaigns.c.id,
+        campaigns.c.html.is_not(None).label("has_content"),
+        where=(campaigns.c.issue_number == sa.bindparam("number"),),
+    )
+)
+
+
+def shown_send(mailer: Mailer, number: int) -> ArchivedSend:
+    """Which send of issue ``number`` the archive shows now (one small query, no content);
     NotInArchive when it was never sent or was sent with ``archive: false``."""
     if not 1 <= number <= MAX_ISSUE_NUMBER:
         raise NotInArchive(number)
-    sends = _newest_sends(
-        campaigns.c.html, campaigns.c.text, where=(campaigns.c.issue_number == number,)
-    )
     with mailer.engine.connect() as connection:
-        row = connection.execute(_shown(sends)).first()
-    if row is None or row.html is None:
+        row = connection.execute(_SHOWN_SEND, {"number": number}).first()
+    if row is None or not row.has_content:
         raise NotInArchive(number)
+    return ArchivedSend(campaign_id=row.id, entry=_entry(row, _zone(mailer)))
+
+
+def _stored(mailer: Mailer, shown: ArchivedSend, *columns: sa.Column[Any]) -> sa.Row[Any]:
+    with mailer.engine.connect() as connection:
+        row = connection.execute(
+            sa.select(*columns).where(campaigns.c.id == shown.campaign_id)
+        ).first()
+    if row is None:
+        raise NotInArchive(shown.entry.number)
+    return row
+
+
+def archived_html(mailer: Mailer, shown: ArchivedSend, *, reader_name: str = "") -> str:
+    """The HTML of send ``shown`` filled in for nobody (see ``neutral_reader``). A send's
+    content is stored when it starts and never changes, so neither does this."""
+    row = _stored(mailer, shown, campaigns.c.html)
+    reader = neutral_reader(mailer.settings.newsletter.base_url, reader_name)
+    return MergeTemplate(row.html or "").personalize(reader)
+
+
+def archived_issue(mailer: Mailer, number: int, *, reader_name: str = "") -> ArchivedIssue:
+    """Issue ``number`` as it was last sent, its HTML and its text filled in for nobody (see
+    ``neutral_reader``); NotInArchive when it was never sent or was sent with ``archive:
+    false``."""
+    shown = shown_send(mailer, number)
+    row = _stored(mailer, shown, campaigns.c.html, campaigns.c.text)
     reader = neutral_reader(mailer.settings.newsletter.base_url, reader_name)
     return ArchivedIssue(
-        entry=_entry(row, _zone(mailer)),
-        html=MergeTemplate(row.html).personalize(reader),
+        entry=shown.entry,
+        html=MergeTemplate(row.html or "").personalize(reader),
         text=MergeTemplate(row.text or "").personalize(reader),
     )
