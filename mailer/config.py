@@ -253,6 +253,12 @@ class WebSettings(Section):
         description="Store one-click unsubscribes that arrive together in one transaction; "
         "false gives each its own (slower under a burst; for comparison).",
     )
+    archive_cache: bool = Field(
+        True,
+        description="Keep the archive's latest issue pages ready in each server's memory "
+        "(which send is shown is still read for every request); false makes every page "
+        "afresh (slower; for comparison).",
+    )
 
 
 class Settings(Section):

@@ -15,7 +15,10 @@ reach this site's cookies.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from functools import partial
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -25,13 +28,17 @@ from mailer.app import Mailer
 from mailer.errors import FieldError
 from mailer.services.archive import (
     MAX_ISSUE_NUMBER,
-    ArchivedIssue,
+    ArchivedSend,
+    ArchiveEntry,
     NotInArchive,
     archive_page,
-    archived_issue,
+    archived_html,
+    shown_send,
 )
+from mailer.web.issue_pages import IssuePages
 from mailer.web.pages import pages_of, render
 from mailer.web.security import content_security_policy
+from mailer.web.shared_reads import SharedReads
 from mailer.web.strings import STRINGS
 
 BAR_TEMPLATE = "_archive_bar.html"
@@ -42,6 +49,9 @@ ISSUE_POLICY = content_security_policy(
     form_action="'none'",
     sandbox="allow-popups allow-popups-to-escape-sandbox",
 )
+# How long a proxy may keep an issue page: an issue sent again, or taken out of the archive,
+# shows there within this many seconds (this server answers from the database at once).
+ISSUE_CACHING = "public, max-age=300"
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 
 
@@ -79,34 +89,79 @@ def archive_list(request: Request) -> Response:
     return render(request, "archive.html", page=page)
 
 
-def _with_bar(request: Request, issue: ArchivedIssue) -> str:
+def _with_bar(request: Request, entry: ArchiveEntry, html: str) -> str:
     """The mail's HTML with the site's bar (``_archive_bar.html``) first in its body."""
     bar = (
         pages_of(request)
         .env.get_template(BAR_TEMPLATE)
-        .render(root=request.scope.get("root_path", "") + "/", entry=issue.entry)
+        .render(root=request.scope.get("root_path", "") + "/", entry=entry)
     )
-    html = issue.html
     body = _BODY_TAG.search(html)
     at = body.end() if body else 0
     return html[:at] + bar + html[at:]
 
 
-def archive_issue(request: Request) -> Response:
-    number = issue_number(request.path_params["number"])
-    if number is None:
-        raise HTTPException(404)
+def _page(request: Request, shown: ArchivedSend) -> bytes:
+    html = archived_html(_mailer(request), shown, reader_name=STRINGS.archive.reader_name)
+    return _with_bar(request, shown.entry, html).encode("utf-8")
+
+
+def _page_afresh(request: Request, number: int) -> bytes:
+    return _page(request, shown_send(_mailer(request), number))
+
+
+def _shown_or_none(mailer: Mailer, number: int) -> ArchivedSend | None:
     try:
-        issue = archived_issue(_mailer(request), number, reader_name=STRINGS.archive.reader_name)
+        return shown_send(mailer, number)
     except NotInArchive:
-        raise HTTPException(404) from None
-    return HTMLResponse(
-        _with_bar(request, issue), headers={"content-security-policy": ISSUE_POLICY}
-    )
+        return None
+
+
+class _KeptPages:
+    """The fast path (``[web] archive_cache``): which send is shown is read for every request
+    (shared by the requests that arrive together), and its page is made once."""
+
+    def __init__(self, mailer: Mailer) -> None:
+        self.pages = IssuePages()
+        self.shown = SharedReads(partial(_shown_or_none, mailer))
+
+    async def page(self, request: Request, number: int) -> bytes:
+        shown = await self.shown(number)
+        if shown is None:
+            raise NotInArchive(number)
+        key = (shown.campaign_id, shown.entry, request.scope.get("root_path", ""))
+        page = self.pages.get(key)
+        if page is None:
+            page = await run_in_threadpool(_page, request, shown)
+            self.pages.put(key, page)
+        return page
+
+
+def _issue_endpoint(kept: _KeptPages | None) -> Callable[[Request], Awaitable[Response]]:
+    """The issue page's endpoint: with ``kept``, the fast path; with None, every page is
+    read and made afresh by its request (``[web] archive_cache = false``)."""
+
+    async def archive_issue(request: Request) -> Response:
+        number = issue_number(request.path_params["number"])
+        if number is None:
+            raise HTTPException(404)
+        try:
+            if kept is None:
+                page = await run_in_threadpool(_page_afresh, request, number)
+            else:
+                page = await kept.page(request, number)
+        except NotInArchive:
+            raise HTTPException(404) from None
+        # The page sets no cookie and holds nothing personal: a proxy may keep it a while.
+        headers = {"content-security-policy": ISSUE_POLICY, "cache-control": ISSUE_CACHING}
+        return HTMLResponse(page, headers=headers)
+
+    return archive_issue
 
 
 def routes(mailer: Mailer) -> list[BaseRoute]:
+    kept = _KeptPages(mailer) if mailer.settings.web.archive_cache else None
     return [
         Route("/archive", archive_list, methods=["GET"], name="archive"),
-        Route("/archive/{number}", archive_issue, methods=["GET"], name="archive_issue"),
+        Route("/archive/{number}", _issue_endpoint(kept), methods=["GET"], name="archive_issue"),
     ]
