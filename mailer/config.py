@@ -250,8 +250,9 @@ class WebSettings(Section):
     )
     group_commit: bool = Field(
         True,
-        description="Store one-click unsubscribes that arrive together in one transaction; "
-        "false gives each its own (slower under a burst; for comparison).",
+        description="Store one-click unsubscribes, and signups, that arrive together in one "
+        "transaction each, and send the signups' confirmation mails together; false gives each "
+        "request its own (slower under a burst; for comparison).",
     )
     archive_cache: bool = Field(
         True,

@@ -29,7 +29,7 @@ from mailer.audience.attributes import InvalidField, check_name
 from mailer.db.engine import write_transaction
 from mailer.db.tables import lists, memberships, subscribers, suppressions
 from mailer.errors import FieldError, MailerError
-from mailer.rate_limits import RateLimit, RateLimiter, Verdict
+from mailer.rate_limits import RateLimit, RateLimiter
 from mailer.services.confirm_links import MAX_LISTS
 from mailer.services.confirmation import ConfirmationMail, ListTitle, send_confirmations
 from mailer.services.consent import Origin, record
@@ -142,6 +142,82 @@ def _enforce(limiter: RateLimiter, rule: RateLimit, key: str) -> None:
         raise Throttled(verdict.retry_after)
 
 
+@dataclass(frozen=True)
+class CheckedSignup:
+    """A signup whose input can be taken, to be stored (``store_signups``)."""
+
+    address: Address
+    name: str
+    chosen: tuple[ListOffer, ...]
+    origin: Origin
+    robot: bool
+    """The honeypot field was filled in: nothing is changed or sent for it."""
+
+    @property
+    def outcome(self) -> SignupOutcome:
+        return SignupOutcome(
+            tuple(ListTitle(offer.name, offer.title) for offer in self.chosen),
+            tuple(offer.name for offer in self.chosen if offer.double_opt_in),
+        )
+
+
+def check_signup(
+    mailer: Mailer,
+    email: str,
+    name: str,
+    list_names: Sequence[str],
+    origin: Origin,
+    *,
+    honeypot: str = "",
+    limits: SignupLimits = DEFAULT_LIMITS,
+) -> CheckedSignup:
+    """The signup, checked; FieldError for input that cannot be taken (naming ``email``,
+    ``name`` or ``lists``), counted against the client, or Throttled when past its limit."""
+    try:
+        address = _checked_address(email)
+        checked_name = _checked_name(name)
+        chosen = _chosen_lists(mailer, list_names)
+    except FieldError:
+        # Mistakes count against the client's limit too, and a client past it is told that.
+        if origin.ip:
+            limiter = RateLimiter(mailer.engine, mailer.signing_key, mailer.clock)
+            _enforce(limiter, limits.per_ip, origin.ip)
+        raise
+    return CheckedSignup(address, checked_name, chosen, origin, bool(honeypot))
+
+
+def store_signups(
+    mailer: Mailer, signups: Sequence[CheckedSignup], limits: SignupLimits = DEFAULT_LIMITS
+) -> list[ConfirmationJob | Throttled]:
+    """Count and store each signup, all in one transaction (a signup is one wait for the
+    database's writer, and signups that arrive together share it); for each, the job that
+    sends its confirmation mail if one is due, or Throttled past a limit."""
+    limiter = RateLimiter(mailer.engine, mailer.signing_key, mailer.clock)
+    results: list[ConfirmationJob | Throttled] = []
+    with write_transaction(mailer.engine) as connection:
+        for signup in signups:
+            mail: ConfirmationMail | None = None
+            ip = signup.origin.ip
+            verdict = limiter.hit_in(connection, limits.per_ip, ip) if ip else None
+            if not signup.robot and (verdict is None or verdict.allowed):
+                verdict = limiter.hit_in(connection, limits.per_address, signup.address.key)
+                if verdict.allowed:
+                    mail = _apply(
+                        connection,
+                        mailer,
+                        signup.address,
+                        signup.name,
+                        signup.chosen,
+                        signup.origin,
+                    )
+            if verdict is not None and not verdict.allowed:
+                results.append(Throttled(verdict.retry_after))
+            else:
+                results.append(ConfirmationJob(mailer, mail))
+    limiter.prune_now_and_then()
+    return results
+
+
 def signup(
     mailer: Mailer,
     email: str,
@@ -158,50 +234,32 @@ def signup(
     is a field people leave empty: a form filled in by a robot changes and sends nothing.
     ``deliver`` is handed exactly one job, which sends the confirmation mail if one is due
     (NoticeNotSent when the transport takes nothing)."""
-    limiter = RateLimiter(mailer.engine, mailer.signing_key, mailer.clock)
-    try:
-        address = _checked_address(email)
-        checked_name = _checked_name(name)
-        chosen = _chosen_lists(mailer, list_names)
-    except FieldError:
-        # Mistakes count against the client's limit too, and a client past it is told that.
-        if origin.ip:
-            _enforce(limiter, limits.per_ip, origin.ip)
-        raise
-    outcome = SignupOutcome(
-        tuple(ListTitle(offer.name, offer.title) for offer in chosen),
-        tuple(offer.name for offer in chosen if offer.double_opt_in),
+    checked = check_signup(
+        mailer, email, name, list_names, origin, honeypot=honeypot, limits=limits
     )
-    # The counters and the change are one transaction: a signup is one wait for the
-    # database's writer, not three.
-    mail: ConfirmationMail | None = None
-    with write_transaction(mailer.engine) as connection:
-        verdict = limiter.hit_in(connection, limits.per_ip, origin.ip) if origin.ip else None
-        if not honeypot and (verdict is None or verdict.allowed):
-            verdict = limiter.hit_in(connection, limits.per_address, address.key)
-            if verdict.allowed:
-                mail = _apply(connection, mailer, address, checked_name, chosen, origin)
-    limiter.prune_now_and_then()
-    _raise_if_throttled(verdict)
-    deliver(_nothing if honeypot else lambda: _send(mailer, mail))
-    return outcome
+    [stored] = store_signups(mailer, [checked], limits)
+    if isinstance(stored, Throttled):
+        raise stored
+    deliver(stored)
+    return checked.outcome
 
 
-def _raise_if_throttled(verdict: Verdict | None) -> None:
-    if verdict is not None and not verdict.allowed:
-        raise Throttled(verdict.retry_after)
+@dataclass(frozen=True)
+class ConfirmationJob:
+    """What a signup hands ``deliver``: its confirmation mail, if one is due (None for a
+    known address, a suppressed one or a robot's, which the face cannot tell apart). A face
+    runs it, or gathers the mails of many signups into one send (``send_confirmations``)."""
 
+    mailer: Mailer
+    mail: ConfirmationMail | None
 
-def _nothing() -> None:
-    pass
-
-
-def _send(mailer: Mailer, mail: ConfirmationMail | None) -> None:
-    if mail is None:
-        return
-    refused = send_confirmations(mailer, [mail])
-    if refused:
-        raise NoticeNotSent(f"the confirmation mail was refused: {refused[mail.subscriber_id]}")
+    def __call__(self) -> None:
+        if self.mail is None:
+            return
+        refused = send_confirmations(self.mailer, [self.mail])
+        if refused:
+            reason = refused[self.mail.subscriber_id]
+            raise NoticeNotSent(f"the confirmation mail was refused: {reason}")
 
 
 def _apply(

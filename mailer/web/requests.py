@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from starlette.background import BackgroundTasks
 from starlette.requests import Request
@@ -46,10 +47,12 @@ async def bounded(request: Request, limit: int) -> Request:
 class AfterAnswer:
     """A ``deliver`` for the services: jobs run after the response is sent, so how long an
     answer takes does not tell whether mail was sent. A failure is logged (without the
-    address: the log is no place for it)."""
+    address: the log is no place for it). ``runner``, when given, runs each job instead
+    (one that gathers the mails of many requests)."""
 
-    def __init__(self) -> None:
+    def __init__(self, runner: Callable[[Job], Awaitable[None]] | None = None) -> None:
         self.jobs: list[Job] = []
+        self.runner = runner
 
     def __call__(self, job: Job) -> None:
         self.jobs.append(job)
@@ -57,12 +60,19 @@ class AfterAnswer:
     def tasks(self) -> BackgroundTasks:
         tasks = BackgroundTasks()
         for job in self.jobs:
-            tasks.add_task(_run, job)
+            if self.runner is not None:
+                tasks.add_task(self.runner, job)
+            else:
+                tasks.add_task(_run, job)
         return tasks
+
+
+def log_unsent(exc: MailerError) -> None:
+    log.warning("a mail to one reader was not sent: %s", _ADDRESS.sub("<address>", str(exc)))
 
 
 def _run(job: Job) -> None:
     try:
         job()
     except MailerError as exc:
-        log.warning("a mail to one reader was not sent: %s", _ADDRESS.sub("<address>", str(exc)))
+        log_unsent(exc)

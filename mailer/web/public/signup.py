@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -30,13 +29,14 @@ from starlette.routing import BaseRoute, Route
 from mailer.app import Mailer
 from mailer.errors import FieldError
 from mailer.services.consent import Origin
-from mailer.services.signup import SignupOutcome, Throttled, signup
+from mailer.services.signup import SignupOutcome, Throttled
 from mailer.web.errors import error_response
 from mailer.web.form_tokens import form_token_valid
 from mailer.web.pages import render
 from mailer.web.rate_limits import client_address
-from mailer.web.requests import AfterAnswer, TooLarge, bounded
+from mailer.web.requests import TooLarge, bounded
 from mailer.web.security import csrf_exempt, embeddable
+from mailer.web.signup_batches import sign_up
 from mailer.web.signup_form import (
     FORM_PURPOSE,
     HONEYPOT_FIELD,
@@ -123,17 +123,10 @@ async def signup_post(request: Request) -> Response:
     token = _text(form, TOKEN_FIELD)
     if not form_token_valid(mailer.signing_key, FORM_PURPOSE, token, client, mailer.clock()):
         return _form_page(request, entered, status_code=403, expired=True)
-    later = AfterAnswer()
     try:
-        outcome = await run_in_threadpool(
-            signup,
-            mailer,
-            email,
-            name,
-            chosen,
-            Origin(_source(label), client),
-            honeypot=_text(form, HONEYPOT_FIELD),
-            deliver=later,
+        origin = Origin(_source(label), client)
+        outcome, later = await sign_up(
+            request, email, name, chosen, origin, _text(form, HONEYPOT_FIELD)
         )
     except Throttled as exc:
         return error_response(request, 429, {"Retry-After": str(exc.retry_after)})
@@ -180,23 +173,13 @@ async def signup_api(request: Request) -> Response:
         return _json_error(400, [{"pointer": "", "message": "the body is not JSON"}])
     if not isinstance(data, dict):
         return _json_error(400, [{"pointer": "", "message": "send a JSON object"}])
-    mailer = _mailer(request)
-    later = AfterAnswer()
     try:
         email = _field(data, "email", str, "")
         name = _field(data, "name", str, "")
         chosen = _field(data, "lists", list, [])
         honeypot = _field(data, HONEYPOT_FIELD, str, "")
-        outcome = await run_in_threadpool(
-            signup,
-            mailer,
-            email,
-            name,
-            chosen,
-            Origin(API_SOURCE, client_address(request)),
-            honeypot=honeypot,
-            deliver=later,
-        )
+        origin = Origin(API_SOURCE, client_address(request))
+        outcome, later = await sign_up(request, email, name, chosen, origin, honeypot)
     except Throttled as exc:
         message = {"pointer": "", "message": "too many signups; try again later"}
         return _json_error(429, [message], retry_after=exc.retry_after)
