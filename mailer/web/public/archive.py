@@ -10,6 +10,12 @@ inline styles, goes on top. The page gets a policy of its own: inline styles and
 anywhere over https, still no script, no form, no plugin, and ``sandbox``, which gives the
 document an origin of its own, so even markup that slipped past everything else could not
 reach this site's cookies.
+
+Every request reads which send of the issue is shown now, so an issue sent again or taken
+out of the archive shows so at once, whichever server answers. With ``[web] archive_cache``
+(the default) that read is shared by the requests that arrive together
+(``mailer.web.shared_reads``) and a send's page is made once and kept
+(``mailer.web.issue_pages``). The page sets no cookie, so a proxy may keep it five minutes.
 """
 
 from __future__ import annotations
