@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench chromium clean
+.PHONY: demo test lint bench chromium wrk clean
 # The footer of every issue must carry a postal address; the demo uses a made-up one.
 DEMO_POSTAL_ADDRESS := Room 1201, 88 Example Road, Shanghai 200000, China
 # Where `mailer serve` answers on this machine: links in the demo's mail point there.
@@ -45,6 +45,12 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version
 
+## wrk: Debian's wrk, the HTTP load generator bench/web.py drives
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
 ## lint: ruff and mypy
 lint: $(STAMP)
 	$(BIN)/ruff check mailer tests bench
@@ -55,10 +61,11 @@ test: $(STAMP) chromium lint
 	$(BIN)/pytest
 
 ## bench: the benchmarks (JSON on stdout)
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/send.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) out

@@ -3,7 +3,8 @@
 Routes come from route modules, each with ``routes(mailer) -> list[BaseRoute]``: the core ones
 here, then every module of ``mailer.web.public``. Every route gets the security headers and the
 CSRF check (see ``mailer.web.security``); endpoints that use the database are plain ``def``
-functions, which Starlette runs in its thread pool.
+functions, which Starlette runs in its thread pool, or ``async`` ones that hand it their
+database work (the busiest gather requests that arrive together: ``mailer.web.group_commit``).
 
 Nothing another process needs is kept in this one: rate limits live in the database and CSRF
 tokens are keyed hashes, so any number of ``mailer serve`` processes can share one database.
