@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import secrets
+import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mailer.cli.context import err_console, loaded_objects_frozen
 from mailer.errors import MailerError
+
+if TYPE_CHECKING:
+    from mailer.emulator.event_poster import EventPoster
+    from mailer.emulator.events import EventRates
 
 emulate_app = typer.Typer(help="Local stand-ins for outside services.")
 
@@ -21,6 +27,10 @@ def _rate(text: str | None) -> int:
     if not match:
         raise MailerError(f"--rate-limit {text!r}: write requests per second, e.g. 10/s")
     return int(match.group(1))
+
+
+def _rate_option(help: str) -> Any:
+    return typer.Option(min=0.0, max=1.0, help=help)
 
 
 @emulate_app.command("sendgrid")
@@ -56,9 +66,41 @@ def sendgrid_command(
     refuse: Annotated[
         list[str] | None, typer.Option(help="An address answered with a 400 (repeatable).")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for the fault dice.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for the fault and event dice.")] = None,
+    events_to: Annotated[
+        str | None,
+        typer.Option(
+            help="Post SendGrid's Event Webhook events here, e.g. "
+            "http://127.0.0.1:8080/webhooks/sendgrid."
+        ),
+    ] = None,
+    events_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="ECDSA P-256 key (PEM) to sign events with; made here if missing. "
+            "Default: a new key each start."
+        ),
+    ] = None,
+    events_interval: Annotated[
+        float, typer.Option(min=0.01, max=3600.0, help="Seconds between event posts.")
+    ] = 2.0,
+    events_retry_for: Annotated[
+        float,
+        typer.Option(min=0.0, max=7 * 86400.0, help="Seconds a refused post is retried."),
+    ] = 86400.0,
+    delivered_rate: Annotated[float, _rate_option("Of the rest, share delivered.")] = 1.0,
+    bounce_rate: Annotated[float, _rate_option("Share bounced for good.")] = 0.02,
+    blocked_rate: Annotated[float, _rate_option("Share blocked (temporary).")] = 0.01,
+    deferred_rate: Annotated[float, _rate_option("Share deferred first.")] = 0.05,
+    drop_rate: Annotated[float, _rate_option("Share dropped.")] = 0.005,
+    open_rate: Annotated[float, _rate_option("Share of delivered opened.")] = 0.4,
+    machine_open_rate: Annotated[float, _rate_option("Share of opens by a machine.")] = 0.3,
+    click_rate: Annotated[float, _rate_option("Share of delivered that click.")] = 0.1,
+    spam_rate: Annotated[float, _rate_option("Share of delivered reporting spam.")] = 0.001,
 ) -> None:
-    """Serve SendGrid's /v3/mail/send on loopback, with its validation, limits and faults."""
+    """Serve SendGrid's /v3/mail/send on loopback, with its validation, limits and faults;
+    with --events-to, post the events SendGrid would, signed, as its Event Webhook does."""
+    from mailer.emulator.events import EventRates
     from mailer.emulator.server import FAULTS, EmulatorOptions, SendGridEmulator, make_server
 
     chosen = tuple(fault.strip() for fault in faults.split(",") if fault.strip())
@@ -77,13 +119,36 @@ def sendgrid_command(
         seed=seed,
         store=store,
     )
+    rates = EventRates(
+        delivered=delivered_rate, bounce=bounce_rate, blocked=blocked_rate,
+        deferred=deferred_rate, drop=drop_rate, open=open_rate,
+        machine_open=machine_open_rate, click=click_rate, spam=spam_rate,
+    )  # fmt: skip
+    if rates.problems():
+        raise MailerError("; ".join(rates.problems()))
+    poster = (
+        _event_poster(events_to, events_key, events_interval, events_retry_for, rates, seed)
+        if events_to
+        else None
+    )
     try:
-        server = make_server(SendGridEmulator(options), host, port)
+        server = make_server(SendGridEmulator(options, poster), host, port)
     except OSError as exc:
         raise MailerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_host, bound_port = server.server_address[:2]
     # The first line says where it listens (port 0 picks a free one); scripts read it.
     print(f"SendGrid emulator on http://{bound_host!s}:{bound_port}", flush=True)
+    if poster is not None:
+        # The second, alone on its line: the key a receiver verifies the events with.
+        print(poster.key.public_base64(), flush=True)
+        err_console().print(
+            f"Events go to {events_to}, signed: the line above is the verification key "
+            "([web] sendgrid_webhook_public_key).",
+            markup=False,
+        )
+        # A clean stop on SIGTERM too, so that waiting events get a last try.
+        signal.signal(signal.SIGTERM, _interrupt)
+        poster.start()
     err_console().print("Set [transport.sendgrid] host to that URL. Ctrl-C stops.", markup=False)
     try:
         with loaded_objects_frozen():
@@ -92,6 +157,33 @@ def sendgrid_command(
         pass
     finally:
         server.server_close()
+        undelivered = poster.close() if poster is not None else 0
+    if undelivered:
+        raise typer.Exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _event_poster(
+    url: str,
+    key_path: Path | None,
+    interval: float,
+    retry_for: float,
+    rates: EventRates,
+    seed: int | None,
+) -> EventPoster:
+    from mailer.emulator.event_poster import EventPoster, PosterOptions
+    from mailer.emulator.events import EventMaker
+    from mailer.emulator.webhook_key import WebhookKey
+
+    if not url.lower().startswith(("http://", "https://")):
+        raise MailerError(f"--events-to {url!r}: give an http:// or https:// URL")
+    key = WebhookKey.from_file(key_path) if key_path else WebhookKey.generate()
+    options = PosterOptions(url, interval_seconds=interval, retry_for_seconds=retry_for)
+    chosen_seed = seed if seed is not None else secrets.randbits(64)
+    return EventPoster(options, key, EventMaker(rates, chosen_seed))
 
 
 def register(app: typer.Typer) -> None:

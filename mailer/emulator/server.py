@@ -8,6 +8,10 @@
 - 202 with X-Message-Id, or 200 in sandbox mode (validated, not recorded).
 - ``GET /_emulator/messages[?to=ADDRESS]``, ``GET /_emulator/summary`` and
   ``DELETE /_emulator/messages`` read and reset the record.
+- With an event poster (``--events-to``), every accepted request's events are posted to the
+  receiver as SendGrid's Event Webhook would (event_poster.py); ``GET
+  /_emulator/events[?to=ADDRESS]`` lists those the receiver acknowledged, and the summary
+  counts them under ``events``.
 
 stdlib's threading HTTP server: one thread per connection, which is plenty at 1,000 recipients
 a request, and it lets a fault simply close the socket.
@@ -24,13 +28,16 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from mailer.emulator.mail_send_rules import Problem, check_mail_send, is_sandboxed
 from mailer.emulator.record import Record
+
+if TYPE_CHECKING:
+    from mailer.emulator.event_poster import EventPoster
 
 MAX_BODY_BYTES = 30 * 1024 * 1024
 FAULTS = ("500", "503", "timeout", "drop")
@@ -69,8 +76,9 @@ def _errors(*problems: Problem) -> bytes:
 
 
 class SendGridEmulator:
-    def __init__(self, options: EmulatorOptions) -> None:
+    def __init__(self, options: EmulatorOptions, events: EventPoster | None = None) -> None:
         self.options = options
+        self.events = events
         self.record = Record(options.store)
         self._random = random.Random(options.seed)
         self._lock = threading.Lock()
@@ -152,6 +160,8 @@ class SendGridEmulator:
             return Reply(200, b"", rate_headers)
         message_id = secrets.token_urlsafe(16)[:22]
         self.record.accept(parsed, message_id)
+        if self.events is not None:
+            self.events.accepted(parsed, message_id, time.time())
         return Reply(202, b"", {**rate_headers, "X-Message-Id": message_id})
 
     def _refused(self, body: dict[str, Any]) -> list[Problem]:
@@ -171,9 +181,17 @@ class SendGridEmulator:
             return Reply(200, orjson.dumps(self.record.messages(to)))
         if url.path == "/_emulator/messages" and method == "DELETE":
             self.record.reset()
+            if self.events is not None:
+                self.events.reset()
             return Reply(204)
         if url.path == "/_emulator/summary" and method == "GET":
-            return Reply(200, orjson.dumps(self.record.summary()))
+            summary = self.record.summary()
+            if self.events is not None:
+                summary["events"] = self.events.summary()
+            return Reply(200, orjson.dumps(summary))
+        if url.path == "/_emulator/events" and method == "GET" and self.events is not None:
+            to = parse_qs(url.query).get("to", [None])[0]
+            return Reply(200, orjson.dumps(self.events.events(to)))
         return Reply(404, _errors(Problem(None, "not found")))
 
 
