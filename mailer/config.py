@@ -260,6 +260,22 @@ class WebSettings(Section):
         "(which send is shown is still read for every request); false makes every page "
         "afresh (slower; for comparison).",
     )
+    sendgrid_webhook_public_key: str = Field(
+        "",
+        description="The Event Webhook's verification key as SendGrid's settings page shows "
+        "it (base64); POST /webhooks/sendgrid accepts only events it signed.",
+    )
+    sendgrid_webhook_public_key_env: str = Field(
+        "SENDGRID_WEBHOOK_PUBLIC_KEY",
+        description="Env var that may hold the verification key instead; when set and not "
+        "empty, it wins over sendgrid_webhook_public_key.",
+    )
+    sendgrid_webhook_unsigned: bool = Field(
+        False,
+        description="Accept unsigned events when no verification key is set (anyone could "
+        "post them; a warning at every start); otherwise POST /webhooks/sendgrid answers "
+        "403 until a key is set.",
+    )
 
 
 class Settings(Section):

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from mailer.app import Mailer
 from mailer.cli.context import app_context, err_console, loaded_objects_frozen
 from mailer.errors import MailerError
 
@@ -34,6 +35,22 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return listener
 
 
+def _check_event_webhook(mailer: Mailer) -> None:
+    """A verification key that does not parse is an error now; accepting unsigned events is
+    said at every start, since anyone who finds the URL could then post them."""
+    from mailer.events.signature import load_verifier
+
+    web = mailer.settings.web
+    if load_verifier(web, mailer.environ) is None and web.sendgrid_webhook_unsigned:
+        err_console().print(
+            "Warning: POST /webhooks/sendgrid accepts events nobody signed "
+            "([web] sendgrid_webhook_unsigned = true, and no sendgrid_webhook_public_key): "
+            "anyone who finds the URL can post bounces and unsubscribes.",
+            markup=False,
+            highlight=False,
+        )
+
+
 def serve_command(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -49,6 +66,7 @@ def serve_command(
     # Everything that can be wrong is found now, as a one-line error, not at the first request.
     mailer.engine  # noqa: B018 - opens the database and brings it to the newest schema
     mailer.signing_key  # noqa: B018
+    _check_event_webhook(mailer)
     app = create_app(mailer)
     listener = listening_socket(host, port)
     proxies = settings.web.forwarded_allow_ips

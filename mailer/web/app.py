@@ -1,10 +1,11 @@
 """The public web app: one Starlette app over the application object, served by ``mailer serve``.
 
 Routes come from route modules, each with ``routes(mailer) -> list[BaseRoute]``: the core ones
-here, then every module of ``mailer.web.public``. Every route gets the security headers and the
-CSRF check (see ``mailer.web.security``); endpoints that use the database are plain ``def``
-functions, which Starlette runs in its thread pool, or ``async`` ones that hand it their
-database work (the busiest gather requests that arrive together: ``mailer.web.group_commit``).
+here, then every module of ``mailer.web.public`` and of ``mailer.web.webhooks``. Every route
+gets the security headers and the CSRF check (see ``mailer.web.security``); endpoints that
+use the database are plain ``def`` functions, which Starlette runs in its thread pool, or
+``async`` ones that hand it their database work (the busiest gather requests that arrive
+together: ``mailer.web.group_commit``).
 
 Nothing another process needs is kept in this one: rate limits live in the database and CSRF
 tokens are keyed hashes, so any number of ``mailer serve`` processes can share one database.
@@ -22,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from mailer.app import Mailer
-from mailer.web import health, home, public
+from mailer.web import health, home, public, webhooks
 from mailer.web.errors import ServerErrorPage, http_error
 from mailer.web.pages import Pages
 from mailer.web.security import CsrfMiddleware, SecurityHeadersMiddleware
@@ -36,10 +37,12 @@ CORE_ROUTE_MODULES: tuple[RouteModule, ...] = (health, home)
 
 
 def default_route_modules() -> list[RouteModule]:
-    """The core route modules, then each module of ``mailer.web.public`` by name."""
+    """The core route modules, then each module of ``mailer.web.public`` and of
+    ``mailer.web.webhooks`` by name."""
     found: list[RouteModule] = list(CORE_ROUTE_MODULES)
-    for module in sorted(pkgutil.iter_modules(public.__path__), key=lambda info: info.name):
-        found.append(importlib.import_module(f"{public.__name__}.{module.name}"))
+    for package in (public, webhooks):
+        for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda info: info.name):
+            found.append(importlib.import_module(f"{package.__name__}.{module.name}"))
     return found
 
 
