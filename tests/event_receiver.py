@@ -78,15 +78,17 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, receiver: Receiver) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, receiver: Receiver, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.receiver = receiver
 
 
 @contextmanager
-def running_receiver(public_key: str, statuses: list[int] | None = None) -> Iterator[Receiver]:
+def running_receiver(
+    public_key: str, statuses: list[int] | None = None, port: int = 0
+) -> Iterator[Receiver]:
     receiver = Receiver(public_key, list(statuses or []))
-    server = _Server(receiver)
+    server = _Server(receiver, port)
     host, port = server.server_address[:2]
     receiver.url = f"http://{host!s}:{port}/webhooks/sendgrid"
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from mailer.emulator.event_poster import EventPoster, PosterOptions
 from mailer.emulator.events import EventMaker, EventRates
@@ -38,6 +41,14 @@ class Clock:
         return self.now
 
 
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
 @contextmanager
 def posting_emulator(
     key: WebhookKey, statuses: list[int] | None = None, seed: int = 7
@@ -53,12 +64,14 @@ def posting_emulator(
 
 @contextmanager
 def _emulator(
-    receiver: Receiver, key: WebhookKey, seed: int
+    receiver: Receiver | str, key: WebhookKey, seed: int = 7, log: list[str] | None = None
 ) -> Iterator[tuple[EventPoster, str, Clock]]:
     clock = Clock()
+    target = receiver if isinstance(receiver, str) else receiver.url
     poster = EventPoster(
-        PosterOptions(receiver.url, backoff_first_seconds=10.0),
-        key, EventMaker(BUSY_RATES, seed), clock=clock, log=lambda line: None,
+        PosterOptions(target, backoff_first_seconds=10.0, retry_for_seconds=3600.0),
+        key, EventMaker(BUSY_RATES, seed), clock=clock,
+        log=(log if log is not None else []).append,
     )  # fmt: skip
     server, url = serve_in_thread(SendGridEmulator(EmulatorOptions(), poster))
     try:
@@ -223,6 +236,40 @@ def test_a_refused_post_is_sent_again_with_the_same_bytes() -> None:
     assert len(by_recipient(receiver.stored)) == 100
     assert summary["posted"] == len(receiver.stored) and summary["failed_attempts"] == 2
     assert summary["waiting"] == 0 and summary["abandoned"] == 0
+
+
+def test_a_receiver_that_is_down_gets_the_same_bytes_once_it_is_up(free_port: int) -> None:
+    key = WebhookKey.generate()
+    url_when_up = f"http://127.0.0.1:{free_port}/webhooks/sendgrid"
+    with _emulator(url_when_up, key) as (poster, url, clock):
+        mail_send(url, campaign(30))
+        poster.post_due(final=True)  # nobody listens yet
+        assert poster.summary()["failed_attempts"] == 1 and poster.summary()["waiting"] > 0
+        with running_receiver(key.public_base64(), port=free_port) as receiver:
+            clock.now += 10
+            poster.post_due()
+        events = inspect(url, "events")
+    assert len(receiver.posts) == 1 and receiver.posts[0].verified
+    assert receiver.stored == events and len(by_recipient(events)) == 30
+
+
+def test_a_batch_refused_past_the_retry_period_is_given_up_loudly() -> None:
+    key = WebhookKey.generate()
+    log: list[str] = []
+    with (
+        running_receiver(key.public_base64(), statuses=[500] * 20) as receiver,
+        _emulator(receiver, key, log=log) as (poster, url, clock),
+    ):
+        mail_send(url, campaign(5))
+        poster.post_due(final=True)
+        for _ in range(10):
+            clock.now += 600
+            poster.post_due()
+        summary = inspect(url, "summary")["events"]
+    made = sum(summary["generated"].values())
+    assert summary["abandoned"] == made and summary["posted"] == summary["waiting"] == 0
+    assert log == [f"Gave up on a batch of {made} events after 7 attempts over 3600 s: "
+                   "the receiver answered 500."]  # fmt: skip
 
 
 def test_a_batch_is_cut_before_it_passes_768_kb() -> None:

@@ -34,17 +34,7 @@ class WebhookKey:
         """The key kept in ``path`` (PEM), made and written there first if there is none, so
         that a receiver configured once stays configured across restarts."""
         if not path.exists():
-            key = cls.generate()
-            pem = key.private.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(pem)
-            return key
+            return cls._written_to(path)
         try:
             loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (OSError, ValueError) as exc:
@@ -54,6 +44,24 @@ class WebhookKey:
         ):
             raise MailerError(f"{path}: the event webhook key must be an ECDSA P-256 key")
         return cls(loaded)
+
+    @classmethod
+    def _written_to(cls, path: Path) -> WebhookKey:
+        key = cls.generate()
+        pem = key.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Readable by its owner only: whoever holds it can forge events.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(pem)
+        except OSError as exc:
+            raise MailerError(f"{path}: cannot write the event webhook key ({exc})") from None
+        return key
 
     def public_base64(self) -> str:
         """The public key as SendGrid's settings page shows it."""
