@@ -17,7 +17,14 @@ from mailer.audience.suppressions import Suppression, add_suppression, find_supp
 from mailer.audience.upsert import RowOutcome, apply_batch
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
-from mailer.db.tables import MEMBERSHIP_STATUSES, lists, memberships, subscribers, suppressions
+from mailer.db.tables import (
+    MEMBERSHIP_STATUSES,
+    events,
+    lists,
+    memberships,
+    subscribers,
+    suppressions,
+)
 from mailer.errors import MailerError
 
 
@@ -245,6 +252,10 @@ def forget_subscriber(engine: sa.Engine, email: str, clock: Clock = utc_now) -> 
     address = require_address(email)
     with write_transaction(engine) as connection:
         row = _require_subscriber(connection, address)
+        # SendGrid's events about them are personal data too: those tied to them, and those
+        # kept by address because no subscriber was known when they came.
+        connection.execute(sa.delete(events).where(events.c.subscriber_id == row.id))
+        connection.execute(sa.delete(events).where(events.c.email_key == address.key))
         connection.execute(sa.delete(subscribers).where(subscribers.c.id == row.id))
         hashed = address_hash(address.key)
         if find_suppression(connection, address.key) is None:
