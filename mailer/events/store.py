@@ -42,33 +42,40 @@ def store_batch(
 
 
 def insert_events(connection: sa.Connection, parsed: Sequence[ParsedEvent]) -> list[StoredEvent]:
-    """Insert the events whose sg_event_id is not stored yet; those inserted."""
-    unique = list({event.sg_event_id: event for event in reversed(parsed)}.values())[::-1]
+    """Insert the events whose sg_event_id is not stored yet; those inserted, in the POST's
+    order (an event that comes twice in it counts once, as it came first)."""
+    unique: dict[str, ParsedEvent] = {}
+    for event in parsed:
+        unique.setdefault(event.sg_event_id, event)
     if not unique:
         return []
-    ledger = _Ledger(connection, unique)
-    url_ids = _url_ids(connection, {event.url for event in unique if event.url})
-    rows: dict[str, dict[str, Any]] = {}
-    for event in unique:
-        rows[event.sg_event_id] = ledger.row(event, url_ids.get(event.url or ""))
+    ledger = _Ledger(connection, list(unique.values()))
+    url_ids = _url_ids(connection, {event.url for event in unique.values() if event.url})
+    rows = {
+        sg_event_id: ledger.row(event, url_ids.get(event.url or ""))
+        for sg_event_id, event in unique.items()
+    }
     statement = (
         _insert(connection, events)
         .on_conflict_do_nothing(index_elements=["sg_event_id"])
         .returning(events.c.id, events.c.sg_event_id)
     )
-    inserted = connection.execute(statement, list(rows.values())).all()
-    by_event_id = {event.sg_event_id: event for event in unique}
+    # In one order for every server: two that store overlapping batches at once (SendGrid
+    # posting again before the first answer) then wait for each other instead of deadlocking.
+    ordered = [rows[sg_event_id] for sg_event_id in sorted(rows)]
+    new_ids = {row.sg_event_id: int(row.id) for row in connection.execute(statement, ordered)}
     return [
         StoredEvent(
-            id=row.id,
-            event=by_event_id[row.sg_event_id],
-            campaign_id=rows[row.sg_event_id]["campaign_id"],
-            subscriber_id=rows[row.sg_event_id]["subscriber_id"],
-            batch_id=rows[row.sg_event_id]["batch_id"],
-            email_key=rows[row.sg_event_id]["email_key"],
-            url_id=rows[row.sg_event_id]["url_id"],
+            id=new_ids[sg_event_id],
+            event=event,
+            campaign_id=rows[sg_event_id]["campaign_id"],
+            subscriber_id=rows[sg_event_id]["subscriber_id"],
+            batch_id=rows[sg_event_id]["batch_id"],
+            email_key=rows[sg_event_id]["email_key"],
+            url_id=rows[sg_event_id]["url_id"],
         )
-        for row in sorted(inserted, key=lambda row: int(row.id))
+        for sg_event_id, event in unique.items()
+        if sg_event_id in new_ids
     ]
 
 
