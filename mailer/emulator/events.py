@@ -18,18 +18,15 @@ subject and shared custom_args, so each campaign is opened afresh.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import html
 import re
 import struct
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
 Event = dict[str, Any]
-Links = Callable[[], list[str]]
-MakeEvent = Callable[..., Event]
 
 DROP_REASONS = ("Bounced Address", "Unsubscribed Address", "Spam Reporting Address", "Invalid")
 # (status, reason, bounce_classification): SendGrid's classifications, with replies like
@@ -98,20 +95,40 @@ class EventRates:
         return found
 
 
-def _dice(key: bytes, text: str) -> tuple[float, ...]:
-    """Sixteen independent uniform numbers in [0, 1) from one keyed hash of ``text``."""
+def _dice(key: bytes, text: str) -> tuple[int, ...]:
+    """Sixteen independent uniform numbers below 2**32 from one keyed hash of ``text``: a
+    die ``d`` falls under a rate ``r`` when ``d < r * 2**32`` (see _Thresholds)."""
     digest = hashlib.blake2b(text.encode(), key=key, digest_size=64).digest()
-    return tuple(value / 4294967296.0 for value in struct.unpack(">16I", digest))
+    return struct.unpack(">16I", digest)
 
 
-def _pick(options: tuple[Any, ...], die: float) -> Any:
-    return options[int(die * len(options))]
+def _pick(options: tuple[Any, ...], die: int) -> Any:
+    return options[(die * len(options)) >> 32]
 
 
-def event_id(message_id: str, recipient: int, serial: int) -> str:
-    """Unique across runs (the X-Message-Id is random), like SendGrid's base64 ids."""
-    digest = hashlib.blake2b(f"{message_id}.{recipient}.{serial}".encode(), digest_size=16).digest()
-    return base64.urlsafe_b64encode(digest).decode()
+def _scaled(die: int, most: int) -> int:
+    """A die as a whole number from 0 to ``most - 1``."""
+    return (die * most) >> 32
+
+
+class EventIds:
+    """sg_event_id values for one recipient's events: unique across runs (the X-Message-Id
+    is random), shaped like SendGrid's (base64 of 16 bytes). One hash gives four."""
+
+    def __init__(self, message_id: str, recipient: int) -> None:
+        self._seed = f"{message_id}.{recipient}".encode()
+        self._digest = hashlib.blake2b(self._seed, digest_size=64).digest()
+        self._next = 0
+
+    def __call__(self) -> str:
+        serial, self._next = self._next, self._next + 1
+        if serial >= 4:
+            more = self._seed + b".%d" % serial
+            return binascii.b2a_base64(
+                hashlib.blake2b(more, digest_size=16).digest(), newline=False
+            ).decode()
+        chunk = self._digest[16 * serial : 16 * serial + 16]
+        return binascii.b2a_base64(chunk, newline=False).decode()
 
 
 def links_in(html_text: str) -> list[str]:
@@ -131,17 +148,32 @@ def _substitute(text: str, substitutions: dict[str, str]) -> str:
     return text
 
 
+class _Thresholds:
+    """The rates as whole numbers a die (below 2**32) is compared with."""
+
+    def __init__(self, rates: EventRates) -> None:
+        scale = float(1 << 32)
+        self.drop = int(rates.drop * scale)
+        self.failed = int((rates.drop + rates.bounce + rates.blocked) * scale)
+        self.bounce = int((rates.drop + rates.bounce) * scale)
+        self.deferred = int(rates.deferred * scale)
+        self.delivered = int(rates.delivered * scale)
+        self.open = int(rates.open * scale)
+        self.machine_open = int(rates.machine_open * scale)
+        self.click = int(rates.click * scale)
+        self.spam = int(rates.spam * scale)
+
+
 class EventMaker:
-    """Makes the events of accepted requests; cheap per recipient (two hashes and a few
-    dicts), and it reads a message's HTML only for the recipients who click."""
+    """Makes the events of accepted requests: two hashes and a few dicts a recipient, and a
+    message's HTML is read only for the recipients who click."""
 
     def __init__(self, rates: EventRates, seed: int) -> None:
         self.rates = rates
+        self._under = _Thresholds(rates)
         self._key = hashlib.blake2b(str(seed).encode(), digest_size=32).digest()
 
-    def for_request(
-        self, body: dict[str, Any], message_id: str, accepted_at: float
-    ) -> Iterator[Event]:
+    def for_request(self, body: dict[str, Any], message_id: str, accepted_at: float) -> list[Event]:
         shared_args = body.get("custom_args") or {}
         categories = body.get("categories") or []
         common: Event = {"smtp-id": f"<{message_id}@ismtpd-emulator>"}
@@ -150,10 +182,12 @@ class EventMaker:
         group = (body.get("asm") or {}).get("group_id")
         if group is not None:
             common["asm_group_id"] = group
-        campaign = f"{body.get('subject') or ''}\0{sorted(shared_args.items())}"
+        campaign = f"\0{body.get('subject') or ''}\0{sorted(shared_args.items())}"
         html_content = next(
             (item["value"] for item in body["content"] if item.get("type") == "text/html"), ""
         )
+        start = int(accepted_at)
+        events: list[Event] = []
         recipient = 0
         for personalization in body["personalizations"]:
             args = {**shared_args, **(personalization.get("custom_args") or {})}
@@ -162,95 +196,95 @@ class EventMaker:
                 *(personalization.get("cc") or ()),
                 *(personalization.get("bcc") or ()),
             ):
-
-                def links(personalization: dict[str, Any] = personalization) -> list[str]:
-                    substitutions = personalization.get("substitutions") or {}
-                    return links_in(_substitute(html_content, substitutions))
-
+                email = str(to["email"])
                 base = {
                     **args,
                     **common,
-                    "email": str(to["email"]),
+                    "email": email,
                     "sg_message_id": f"{message_id}.emulator{recipient:04d}.0",
                 }
-                yield from self._recipient(
-                    base, message_id, recipient, int(accepted_at), campaign, links
-                )
+                ids = EventIds(message_id, recipient)
+                at = self._delivery(events, base, ids, email.lower(), start)
+                if at is not None:
+                    dice = _dice(self._key, email.lower() + campaign)
+                    self._engagement(events, base, ids, at, dice, html_content, personalization)
                 recipient += 1
+        return events
 
-    def _recipient(
-        self,
-        base: Event,
-        message_id: str,
-        recipient: int,
-        start: int,
-        campaign: str,
-        links: Links,
-    ) -> Iterator[Event]:
-        rates = self.rates
-        address = base["email"].lower()
+    def _delivery(
+        self, events: list[Event], base: Event, ids: EventIds, address: str, start: int
+    ) -> int | None:
+        """Appends the delivery events; returns when the mail was delivered, if it was."""
+        under = self._under
         fate = _dice(self._key, address)
-        serial = 0
-
-        def event(name: str, at: int, **extra: Any) -> Event:
-            nonlocal serial
-            serial += 1
-            return {
-                **base,
-                "timestamp": at,
-                "event": name,
-                "sg_event_id": event_id(message_id, recipient, serial),
-                **extra,
-            }
-
-        yield event("processed", start)
-        if fate[0] < rates.drop:
-            reason = _pick(DROP_REASONS, fate[1])
-            yield event("dropped", start, reason=reason, status="5.0.0")
-            return
+        events.append({**base, "timestamp": start, "event": "processed", "sg_event_id": ids()})
+        if fate[0] < under.drop:
+            events.append({
+                **base, "timestamp": start, "event": "dropped", "sg_event_id": ids(),
+                "reason": _pick(DROP_REASONS, fate[1]), "status": "5.0.0",
+            })  # fmt: skip
+            return None
         at = start + 1
-        if fate[2] < rates.deferred:
-            for attempt in range(1, 2 + int(fate[3] * 3)):
-                response = _pick(DEFERRAL_RESPONSES, fate[4])
-                yield event("deferred", at, attempt=str(attempt), response=response, ip=SENDING_IP)
+        if fate[2] < under.deferred:
+            response = _pick(DEFERRAL_RESPONSES, fate[4])
+            for attempt in range(1, 2 + _scaled(fate[3], 3)):
+                events.append({
+                    **base, "timestamp": at, "event": "deferred", "sg_event_id": ids(),
+                    "attempt": str(attempt), "response": response, "ip": SENDING_IP,
+                })  # fmt: skip
                 at += 5 * attempt
-        outcome = fate[0] - rates.drop
-        if outcome < rates.bounce + rates.blocked:
-            permanent = outcome < rates.bounce
+        if fate[0] < under.failed:
+            permanent = fate[0] < under.bounce
             status, reason, classification = _pick(
                 PERMANENT_BOUNCES if permanent else TEMPORARY_BLOCKS, fate[5]
             )
-            yield event(
-                "bounce", at, type="bounce" if permanent else "blocked", status=status,
-                reason=reason, bounce_classification=classification, ip=SENDING_IP, tls=1,
-            )  # fmt: skip
-            return
-        if fate[6] >= rates.delivered:
-            return  # still being retried: SendGrid keeps trying deferred mail for 72 hours
-        yield event("delivered", at, response="250 2.0.0 OK", ip=SENDING_IP, tls=1)
-        yield from self._engagement(event, at, _dice(self._key, f"{address}\0{campaign}"), links)
+            events.append({
+                **base, "timestamp": at, "event": "bounce", "sg_event_id": ids(),
+                "type": "bounce" if permanent else "blocked", "status": status, "reason": reason,
+                "bounce_classification": classification, "ip": SENDING_IP, "tls": 1,
+            })  # fmt: skip
+            return None
+        if fate[6] >= under.delivered:
+            return None  # still being retried: SendGrid keeps trying deferred mail for 72 hours
+        events.append({
+            **base, "timestamp": at, "event": "delivered", "sg_event_id": ids(),
+            "response": "250 2.0.0 OK", "ip": SENDING_IP, "tls": 1,
+        })  # fmt: skip
+        return at
 
     def _engagement(
-        self, event: MakeEvent, delivered_at: int, dice: tuple[float, ...], links: Links
-    ) -> Iterator[Event]:
-        rates = self.rates
+        self,
+        events: list[Event],
+        base: Event,
+        ids: EventIds,
+        delivered_at: int,
+        dice: tuple[int, ...],
+        html_content: str,
+        personalization: dict[str, Any],
+    ) -> None:
+        under = self._under
         reader = {"ip": _pick(READER_IPS, dice[0]), "useragent": _pick(READER_AGENTS, dice[1])}
-        if dice[2] < rates.open:
-            if dice[3] < rates.machine_open:
-                yield event(
-                    "open", delivered_at + 1, sg_machine_open=True,
-                    ip="17.58.0.1", useragent=MACHINE_AGENT,
-                )  # fmt: skip
+        if dice[2] < under.open:
+            if dice[3] < under.machine_open:
+                # Apple's proxy fetches the images as the mail arrives, from Apple's network.
+                opened = {"ip": "17.58.0.1", "useragent": MACHINE_AGENT, "sg_machine_open": True}
+                at = delivered_at + 1
             else:
-                yield event("open", delivered_at + 5 + int(dice[4] * 600),
-                            sg_machine_open=False, **reader)  # fmt: skip
-        if dice[5] < rates.click:
-            found = links()
+                opened = {**reader, "sg_machine_open": False}
+                at = delivered_at + 5 + _scaled(dice[4], 600)
+            events.append(
+                {**base, "timestamp": at, "event": "open", "sg_event_id": ids(), **opened}
+            )
+        if dice[5] < under.click:
+            substitutions = personalization.get("substitutions") or {}
+            found = links_in(_substitute(html_content, substitutions))
             if found:
-                index = int(dice[6] * len(found))
-                yield event(
-                    "click", delivered_at + 30 + int(dice[7] * 900), url=found[index],
-                    url_offset={"index": index, "type": "html"}, **reader,
-                )  # fmt: skip
-        if dice[8] < rates.spam:
-            yield event("spamreport", delivered_at + 60 + int(dice[9] * 3600))
+                index = _scaled(dice[6], len(found))
+                events.append({
+                    **base, "timestamp": delivered_at + 30 + _scaled(dice[7], 900),
+                    "event": "click", "sg_event_id": ids(), "url": found[index],
+                    "url_offset": {"index": index, "type": "html"}, **reader,
+                })  # fmt: skip
+        if dice[8] < under.spam:
+            at = delivered_at + 60 + _scaled(dice[9], 3600)
+            events.append({**base, "timestamp": at, "event": "spamreport", "sg_event_id": ids()})
