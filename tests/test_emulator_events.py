@@ -200,6 +200,17 @@ def outcome(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     )
 
 
+def test_a_request_naming_a_template_instead_of_content_has_its_events() -> None:
+    body = campaign(40)
+    del body["content"]
+    body["template_id"] = "d-0123456789abcdef"
+    with posting_emulator(WebhookKey.generate()) as (receiver, poster, url, _):
+        mail_send(url, body)
+        poster.post_due(final=True)
+    assert len(by_recipient(receiver.stored)) == 40
+    assert not [event for event in receiver.stored if event["event"] == "click"]  # no links
+
+
 def test_the_same_seed_gives_the_same_events() -> None:
     key = WebhookKey.generate()
     runs = []

@@ -94,12 +94,19 @@ class EventPoster:
             self._wake.notify()
 
     def _make_events(self) -> None:
-        with self._lock:
-            while self._inbox:
+        # Made outside the lock, one request at a time: the server's threads take the lock
+        # to hand over the next request, and must not wait for a thousand recipients' events.
+        while True:
+            with self._lock:
+                if not self._inbox:
+                    return
                 body, message_id, accepted_at = self._inbox.popleft()
-                for event in self.maker.for_request(body, message_id, accepted_at):
-                    self._add(orjson.dumps(event))
-                    self._generated[event["event"]] += 1
+            events = self.maker.for_request(body, message_id, accepted_at)
+            encoded = [orjson.dumps(event) for event in events]
+            with self._lock:
+                for part in encoded:
+                    self._add(part)
+                self._generated.update(event["event"] for event in events)
 
     def _add(self, encoded: bytes) -> None:
         grown = self._size + len(encoded) + (1 if self._parts else 0)
@@ -256,6 +263,7 @@ class EventPoster:
                 "batches_posted": self._counts["batches_posted"],
                 "failed_attempts": self._counts["failed_attempts"],
                 "waiting": len(self._parts) + sum(batch.events for batch in self._outbox),
+                "requests_waiting": len(self._inbox),
                 "abandoned": self._counts["abandoned"],
             }
 

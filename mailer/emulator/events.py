@@ -184,7 +184,12 @@ class EventMaker:
             common["asm_group_id"] = group
         campaign = f"\0{body.get('subject') or ''}\0{sorted(shared_args.items())}"
         html_content = next(
-            (item["value"] for item in body["content"] if item.get("type") == "text/html"), ""
+            (
+                item["value"]
+                for item in body.get("content") or ()
+                if item.get("type") == "text/html"
+            ),
+            "",
         )
         start = int(accepted_at)
         events: list[Event] = []
