@@ -339,3 +339,13 @@ def test_events_left_undelivered_at_the_stop_are_told_and_fail_the_exit(tmp_path
         _, err = process.communicate(timeout=30)
     assert process.returncode == 1
     assert "events were not delivered: the receiver answered 403" in err  # its own key
+
+
+def test_rates_that_cannot_all_happen_and_a_url_that_is_not_http_are_refused() -> None:
+    for args, message in (
+        (("--drop-rate", "0.6", "--bounce-rate", "0.6"), "add up to more than 1"),
+        (("--events-to", "ftp://127.0.0.1/events"), "give an http:// or https:// URL"),
+    ):
+        process = emulator_command(*args)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 1 and message in err and not out

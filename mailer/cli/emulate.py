@@ -88,10 +88,15 @@ def sendgrid_command(
         float,
         typer.Option(min=0.0, max=7 * 86400.0, help="Seconds a refused post is retried."),
     ] = 86400.0,
-    delivered_rate: Annotated[float, _rate_option("Of the rest, share delivered.")] = 1.0,
-    bounce_rate: Annotated[float, _rate_option("Share bounced for good.")] = 0.02,
-    blocked_rate: Annotated[float, _rate_option("Share blocked (temporary).")] = 0.01,
-    deferred_rate: Annotated[float, _rate_option("Share deferred first.")] = 0.05,
+    delivered_rate: Annotated[
+        float,
+        _rate_option("Of those not dropped or bounced, share delivered; the rest stay deferred."),
+    ] = 1.0,
+    bounce_rate: Annotated[float, _rate_option("Share bounced for good (type bounce).")] = 0.02,
+    blocked_rate: Annotated[float, _rate_option("Share bounced for now (type blocked).")] = 0.01,
+    deferred_rate: Annotated[
+        float, _rate_option("Share deferred 1-3 times before the outcome.")
+    ] = 0.05,
     drop_rate: Annotated[float, _rate_option("Share dropped.")] = 0.005,
     open_rate: Annotated[float, _rate_option("Share of delivered opened.")] = 0.4,
     machine_open_rate: Annotated[float, _rate_option("Share of opens by a machine.")] = 0.3,
