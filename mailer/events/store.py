@@ -34,6 +34,8 @@ def store_batch(
 ) -> Ingested:
     """Store ``batch``'s events not stored before and apply the rules to them, in one
     transaction: when this returns, they are committed."""
+    if not batch.events:  # nothing to store: no write lock taken
+        return Ingested(batch.received, 0, 0, batch.malformed)
     with write_transaction(engine) as connection:
         new_events = insert_events(connection, batch.events)
         apply_events(connection, new_events, settings, now)
