@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mailer.app import Mailer
-from mailer.events.parse import NotEventBatch, ParsedBatch, parse_batch
+from mailer.events.parse import NotEventBatch, parse_batch
 from mailer.events.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -65,8 +65,11 @@ class EventWebhookEndpoint:
         self.sqlite_file = Path(name) if name and name != ":memory:" else None
         self.opened = _identity(self.sqlite_file)
 
-    def _store(self, batch: ParsedBatch) -> Ingested:
-        if self.sqlite_file is not None and _identity(self.sqlite_file) != self.opened:
+    def _ingest(self, body: bytes) -> Ingested:
+        """Read and store a verified body (in the thread pool: reading a thousand events
+        takes milliseconds the event loop should not wait)."""
+        batch = parse_batch(body)
+        if batch.events and self.sqlite_file and _identity(self.sqlite_file) != self.opened:
             raise DatabaseGone(f"the database file {self.sqlite_file} is gone or replaced")
         return store_batch(self.mailer.engine, batch, self.mailer.settings, self.mailer.clock())
 
@@ -85,12 +88,12 @@ class EventWebhookEndpoint:
         ):
             return _refusal(403, "the signature does not verify")
         try:
-            batch = parse_batch(body)
+            ingested = await run_in_threadpool(self._ingest, body)
         except NotEventBatch:
             return _refusal(400, "the body is not a JSON array of events")
-        try:
-            ingested = await run_in_threadpool(self._store, batch)
-        except (sa.exc.DBAPIError, DatabaseGone) as exc:
+        # A pool with no free connection in time (TimeoutError) is the database being
+        # unavailable too: SendGrid is to try again.
+        except (sa.exc.DBAPIError, sa.exc.TimeoutError, DatabaseGone) as exc:
             reason = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
             log.warning(
                 "events not stored (answered 503; SendGrid will retry): %s",
