@@ -176,7 +176,7 @@ class EventPoster:
             error.close()
             return f"answered {error.code}"
         except (OSError, ValueError) as error:
-            return f"no answer ({error})"
+            return f"did not answer ({error})"
         return None if 200 <= status < 300 else f"answered {status}"
 
     def _failed(self, batch: Batch, problem: str) -> None:
