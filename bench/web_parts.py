@@ -161,14 +161,14 @@ def count_unsubscribed(project: Project, list_name: str) -> int:
 class Server:
     """``mailer serve`` in a process of its own, answering on a free port."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = project.work / f"serve-{self.port}.log"
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
                 mailer(project.config, "serve", "--port", str(self.port)),
-                env={**ENV, "MAILER_NEWSLETTER_BASE_URL": self.url},
+                env={**ENV, "MAILER_NEWSLETTER_BASE_URL": self.url, **(env or {})},
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
