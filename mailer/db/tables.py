@@ -135,6 +135,16 @@ CAMPAIGN_STATUSES = (
 )  # fmt: skip
 # ``waiting``: a local-time delivery whose moment (``due_at``) has not come yet.
 DELIVERY_STATUSES = ("waiting", "pending", "in_flight", "sent", "failed", "skipped", "in_doubt")
+# What SendGrid's events say became of a message, in the order a delivery's outcome moves.
+DELIVERY_OUTCOMES = (
+    "processed",
+    "deferred",
+    "delivered",
+    "blocked",
+    "bounced",
+    "dropped",
+    "spamreport",
+)
 BATCH_STATUSES = ("claimed", "in_flight", "sent", "failed", "in_doubt")
 TRANSPORTS = ("sendgrid", "smtp", "outbox")
 ISSUE_RULES = ("next-ready",)
@@ -231,6 +241,20 @@ deliveries = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     # Local-time delivery: the moment a waiting row becomes pending.
     sa.Column("due_at", UtcDateTime, nullable=True),
+    # What SendGrid's events told (migration 0013), times in seconds since 1970 like
+    # events.occurred_at. ``outcome`` (one of DELIVERY_OUTCOMES) only ever moves forward: a
+    # late ``processed`` does not undo ``delivered``. It is apart from ``status``, which is
+    # the sender's own ledger.
+    sa.Column("outcome", sa.String(16), nullable=True),
+    sa.Column("outcome_reason", sa.Text, nullable=True),
+    sa.Column("outcome_at", sa.BigInteger, nullable=True),
+    # The first open and click, all and without machine opens / automated clicks: unique
+    # opens and clicks are a count over the campaign's rows. None with [tracking]
+    # individual = false.
+    sa.Column("first_open_at", sa.BigInteger, nullable=True),
+    sa.Column("first_human_open_at", sa.BigInteger, nullable=True),
+    sa.Column("first_click_at", sa.BigInteger, nullable=True),
+    sa.Column("first_human_click_at", sa.BigInteger, nullable=True),
     sa.CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
     sa.Index("ix_deliveries_subscriber_id", "subscriber_id"),
     sqlite_with_rowid=False,
