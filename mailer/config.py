@@ -169,6 +169,22 @@ class DeliverySettings(Section):
         le=30 * DAY_SECONDS,
         description="Silence after which another host may take over a campaign's sending.",
     )
+    in_doubt_quiet_minutes: float = Field(
+        10.0,
+        ge=0,
+        le=7 * 24 * 60,
+        description=(
+            "Minutes after a batch is found in doubt before its recipients that no SendGrid "
+            "event confirmed may be resent."
+        ),
+    )
+    resend_unconfirmed_in_doubt: bool = Field(
+        False,
+        description=(
+            "Whether `mailer worker` resends in-doubt recipients no SendGrid event confirmed, "
+            "once the quiet period has passed."
+        ),
+    )
 
 
 class RecurringSchedule(Section):

@@ -25,6 +25,7 @@ from mailer.delivery.campaign_states import (
     NotAllowed,
     allowed_actions,
 )
+from mailer.delivery.settle import CONFIRMED_BY_EVENTS
 from mailer.errors import FieldError
 
 
@@ -61,6 +62,8 @@ class Campaign:
     schedule_name: str | None = None
     waiting_until: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    confirmed_by_events: int = 0
+    """In-doubt recipients that SendGrid's events showed were sent (now counted as sent)."""
 
     @property
     def actions(self) -> list[EditorAction]:
@@ -95,6 +98,7 @@ class Campaign:
             "waiting_until": iso(self.waiting_until),
             "content": self.content,
             "counts": self.counts,
+            "in_doubt_confirmed_by_events": self.confirmed_by_events,
             "actions": [str(action) for action in self.actions],
         }
 
@@ -103,24 +107,37 @@ def delivery_counts(
     connection: sa.Connection, campaign_ids: Iterable[int]
 ) -> dict[int, dict[str, int]]:
     """Per campaign: total, then how many ledger rows are in each state."""
+    return {key: counts for key, (counts, _) in _tallies(connection, campaign_ids).items()}
+
+
+def _tallies(
+    connection: sa.Connection, campaign_ids: Iterable[int]
+) -> dict[int, tuple[dict[str, int], int]]:
+    """Per campaign: its delivery counts, and how many rows SendGrid's events settled (read
+    in the same pass over the ledger)."""
     wanted = list(campaign_ids)
-    found: dict[int, dict[str, int]] = {
-        campaign_id: {"total": 0} | dict.fromkeys(DELIVERY_STATUSES, 0) for campaign_id in wanted
+    found: dict[int, tuple[dict[str, int], int]] = {
+        campaign_id: ({"total": 0} | dict.fromkeys(DELIVERY_STATUSES, 0), 0)
+        for campaign_id in wanted
     }
     if not wanted:
         return found
+    settled = sa.func.sum(sa.case((deliveries.c.error == CONFIRMED_BY_EVENTS, 1), else_=0))
     query = (
-        sa.select(deliveries.c.campaign_id, deliveries.c.status, sa.func.count())
+        sa.select(deliveries.c.campaign_id, deliveries.c.status, sa.func.count(), settled)
         .where(deliveries.c.campaign_id.in_(wanted))
         .group_by(deliveries.c.campaign_id, deliveries.c.status)
     )
-    for campaign_id, status, count in connection.execute(query):
-        found[campaign_id][status] = count
-        found[campaign_id]["total"] += count
+    for campaign_id, status, count, confirmed in connection.execute(query):
+        counts, before = found[campaign_id]
+        counts[status] = count
+        counts["total"] += count
+        found[campaign_id] = (counts, before + int(confirmed or 0))
     return found
 
 
-def _campaign(row: Any, counts: dict[str, int]) -> Campaign:
+def _campaign(row: Any, tally: tuple[dict[str, int], int]) -> Campaign:
+    counts, confirmed = tally
     return Campaign(
         id=row.id,
         issue_number=row.issue_number,
@@ -140,6 +157,7 @@ def _campaign(row: Any, counts: dict[str, int]) -> Campaign:
         schedule_name=row.schedule_name,
         waiting_until=row.waiting_until,
         counts=counts,
+        confirmed_by_events=confirmed,
     )
 
 
@@ -152,7 +170,7 @@ def find_campaign(connection: sa.Connection, campaign_id: int) -> Campaign:
     ).first()
     if row is None:
         raise CampaignNotFound(campaign_id)
-    return _campaign(row, delivery_counts(connection, [campaign_id])[campaign_id])
+    return _campaign(row, _tallies(connection, [campaign_id])[campaign_id])
 
 
 def all_campaigns(engine: sa.Engine) -> list[Campaign]:
@@ -167,8 +185,8 @@ def all_campaigns(engine: sa.Engine) -> list[Campaign]:
             )
         )
         found = list(rows)
-        counts = delivery_counts(connection, [row.id for row in found])
-    return [_campaign(row, counts[row.id]) for row in found]
+        tallies = _tallies(connection, [row.id for row in found])
+    return [_campaign(row, tallies[row.id]) for row in found]
 
 
 def show_campaign(engine: sa.Engine, campaign_id: int) -> Campaign:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from mailer.config import Settings
 from mailer.content import find_issue, load_issue
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
-from mailer.delivery import campaign_audience, ledger
+from mailer.delivery import campaign_audience, ledger, settle
 from mailer.delivery.campaign_states import Action, CampaignStatus, check, new_status
 from mailer.delivery.campaigns import CampaignNotFound, find_campaign, move_campaign
 from mailer.delivery.transports.base import (
@@ -171,23 +171,58 @@ def resume_campaign(engine: sa.Engine, campaign_id: int, clock: Clock = utc_now)
     return campaign.transport
 
 
+class NothingInDoubt(MailerError):
+    """Resolving a campaign none of whose recipients is in doubt."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What resolving a campaign's in-doubt rows did."""
+
+    confirmed: int
+    """Rows SendGrid's events showed were sent, marked sent first."""
+    count: int
+    """Rows then decided (resent or marked sent)."""
+    transport: str
+    not_before: datetime | None = None
+    """Set when the unconfirmed rows could not be resent yet: when they can."""
+
+
 def resolve_campaign(
-    engine: sa.Engine, campaign_id: int, *, resend: bool, clock: Clock = utc_now
-) -> tuple[int, str]:
-    """Decide the in_doubt rows; returns how many, and the transport to resend them with."""
+    engine: sa.Engine,
+    campaign_id: int,
+    *,
+    resend: bool,
+    clock: Clock = utc_now,
+    quiet: timedelta | None = None,
+) -> Resolution:
+    """Decide the in_doubt rows: first those SendGrid's events confirmed are marked sent,
+    then the rest are resent (or marked sent). With ``quiet``, only resent once that long
+    has passed since their last batch was found in doubt (else ``not_before`` says when, and
+    only the confirmed ones changed)."""
     now = clock()
     with write_transaction(engine) as connection:
+        find_campaign(connection, campaign_id)  # CampaignNotFound before anything else
+        confirmed = settle.settle_campaign(connection, campaign_id, now)
         campaign = find_campaign(connection, campaign_id)
         if not campaign.counts.get("in_doubt"):
-            raise MailerError(f"campaign {campaign_id} has no in_doubt recipients")
+            if confirmed:  # the events decided every one of them
+                return Resolution(confirmed, 0, campaign.transport)
+            raise NothingInDoubt(f"campaign {campaign_id} has no in_doubt recipients")
         if resend and campaign.status == CampaignStatus.cancelled:
             raise MailerError(f"campaign {campaign_id} was cancelled; nothing is resent")
         if resend:
             check(campaign_id, campaign.status, Action.resend)
-        count = ledger.resolve_in_doubt(connection, campaign_id, resend=resend, now=now)
+        if quiet is not None:
+            until = settle.in_doubt(connection, campaign_id).quiet_until(quiet)
+            if until is not None and now < until:
+                return Resolution(confirmed, 0, campaign.transport, not_before=until)
+            count = settle.resend_unconfirmed(connection, campaign_id, now)
+        else:
+            count = ledger.resolve_in_doubt(connection, campaign_id, resend=resend, now=now)
         if resend:
             move_campaign(connection, campaign_id, Action.resend, now)
-    return count, campaign.transport
+    return Resolution(confirmed, count, campaign.transport)
 
 
 def send_test_copies(

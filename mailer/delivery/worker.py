@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -20,13 +21,17 @@ from mailer.config import Settings
 from mailer.db.tables import campaigns
 from mailer.delivery import ownership
 from mailer.delivery.dispatcher import Dispatcher
-from mailer.delivery.sending import campaign_content
+from mailer.delivery.sending import NothingInDoubt, campaign_content, resolve_campaign
+from mailer.delivery.settle import campaigns_with_doubt
 from mailer.delivery.transports.base import Transport
 from mailer.delivery.transports.factory import make_transport
 from mailer.errors import MailerError
 
 log = logging.getLogger("mailer.worker")
 MIN_WAIT_SECONDS = 0.5
+
+# A paused or failed campaign waits for its editor, in-doubt recipients and all.
+AUTO_RESEND_STATES = ("sending", "sent")
 
 TransportMaker = Callable[[str, Settings], Transport]
 
@@ -51,6 +56,10 @@ class CampaignRunner:
         self._woken = threading.Event()
         self._current: Dispatcher | None = None
         self._reported: dict[int, str] = {}
+        # Campaigns whose in-doubt rows were all decided, by their newest in-doubt batch then:
+        # looked at again only when a newer batch falls in doubt (rows never fall in doubt
+        # without one), so a decided campaign's ledger is not read at every poll.
+        self._decided: dict[int, int] = {}
 
     def stop(self) -> None:
         """Stop after the batch in flight (safe to call from a signal handler)."""
@@ -90,6 +99,8 @@ class CampaignRunner:
 
     def run_once(self) -> int:
         """Finish every unattended campaign (until stopped); returns how many were run."""
+        if self.settings.delivery.resend_unconfirmed_in_doubt:
+            self.resend_unconfirmed()
         ran = 0
         for campaign_id in self.unattended():
             if self.stopping:
@@ -97,6 +108,38 @@ class CampaignRunner:
             if self.run_campaign(campaign_id) is not None:
                 ran += 1
         return ran
+
+    def resend_unconfirmed(self) -> list[int]:
+        """Resend the in-doubt recipients SendGrid's events did not confirm, of campaigns that
+        are sending or sent, once the quiet period is over (a paused or failed campaign waits
+        for its editor). Returns the campaigns made to send again."""
+        quiet = timedelta(minutes=self.settings.delivery.in_doubt_quiet_minutes)
+        with self.engine.connect() as connection:
+            doubtful = campaigns_with_doubt(connection, AUTO_RESEND_STATES)
+        resent = []
+        for campaign_id, newest in doubtful.items():
+            if self._decided.get(campaign_id) == newest:
+                continue
+            try:
+                done = resolve_campaign(
+                    self.engine, campaign_id, resend=True, clock=self.clock, quiet=quiet
+                )
+            except NothingInDoubt:
+                self._decided[campaign_id] = newest
+                continue
+            except MailerError as exc:  # moved by an editor meanwhile
+                self._report(campaign_id, f"campaign {campaign_id}: {exc}")
+                continue
+            if done.not_before is not None:
+                continue  # events may still confirm them: looked at again at the next poll
+            self._decided[campaign_id] = newest
+            log.info(
+                "campaign %s: %s in-doubt recipients confirmed by SendGrid's events, %s resent",
+                campaign_id, done.confirmed, done.count,
+            )  # fmt: skip
+            if done.count:
+                resent.append(campaign_id)
+        return resent
 
     def next_wave_in(self, poll_seconds: float) -> float:
         """Seconds until a local-time campaign's next wave is due, at most ``poll_seconds``."""

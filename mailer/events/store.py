@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from mailer.config import Settings
 from mailer.db.engine import write_transaction
 from mailer.db.tables import batches, campaigns, event_urls, events, subscribers
+from mailer.delivery.settle import settle_new_events
 from mailer.events.parse import ParsedBatch, ParsedEvent
 from mailer.events.rules import apply_events
 from mailer.events.store_types import Ingested, StoredEvent
@@ -39,6 +40,7 @@ def store_batch(
     with write_transaction(engine) as connection:
         new_events = insert_events(connection, batch.events)
         apply_events(connection, new_events, settings, now)
+        settle_new_events(connection, new_events, now)
     stored = len(batch.events)
     return Ingested(batch.received, len(new_events), stored - len(new_events), batch.malformed)
 

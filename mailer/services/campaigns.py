@@ -10,6 +10,7 @@ campaign left sending with no sender is taken over by ``mailer worker``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from mailer.app import Mailer
@@ -17,7 +18,7 @@ from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
 from mailer.delivery import campaigns as stored
 from mailer.delivery.campaign_states import Action, CampaignStatus, NotAllowed
-from mailer.delivery.campaigns import Campaign, move_campaign
+from mailer.delivery.campaigns import Campaign, iso, move_campaign
 from mailer.delivery.sending import resolve_campaign, resume_campaign
 from mailer.errors import MailerError
 from mailer.scheduling.one_off import begin_sending, reschedule_campaign
@@ -54,7 +55,28 @@ class Resume:
 class Resolved:
     campaign: Campaign
     count: int
-    """How many in-doubt recipients were decided."""
+    """How many in-doubt recipients were decided (resent or marked sent)."""
+    confirmed: int = 0
+    """How many SendGrid's events had confirmed, marked sent before the decision."""
+
+
+class NotQuietYet(MailerError):
+    """Unconfirmed in-doubt recipients asked to be resent before the quiet period is over:
+    SendGrid's events for them may still be on their way."""
+
+    def __init__(self, campaign_id: int, count: int, when: datetime, minutes: float) -> None:
+        self.campaign_id = campaign_id
+        self.count = count
+        self.when = when
+        self.minutes = minutes
+        super().__init__(
+            f"campaign {campaign_id}: {count} in-doubt recipients are not confirmed by "
+            f"SendGrid's events yet, and their events may still arrive; they can be resent "
+            f"from {iso(when)} ({minutes:g} minutes after their batch was found in doubt)"
+        )
+
+    def __reduce__(self) -> tuple[type[NotQuietYet], tuple[int, int, datetime, float]]:
+        return (type(self), (self.campaign_id, self.count, self.when, self.minutes))
 
 
 def all_campaigns(mailer: Mailer) -> list[Campaign]:
@@ -138,10 +160,22 @@ def reschedule(mailer: Mailer, campaign_id: int, at: str, timezone: str | None =
     return reschedule_campaign(mailer.engine, campaign_id, when, zone_name, mailer.clock)
 
 
-def resolve(mailer: Mailer, campaign_id: int, *, resend: bool) -> Resolved:
-    """Decide the in-doubt recipients: send to them again (``resend``: the campaign is sending
-    again, for a sender to take up) or count them as sent."""
+def resolve(
+    mailer: Mailer, campaign_id: int, *, resend: bool, unconfirmed: bool = False
+) -> Resolved:
+    """Decide the in-doubt recipients. Those SendGrid's events confirmed are marked sent
+    first; the rest are sent to again (``resend``: the campaign is sending again, for a sender
+    to take up) or counted as sent. ``unconfirmed`` (with ``resend``): resend them only once
+    ``[delivery] in_doubt_quiet_minutes`` have passed since their batch was found in doubt
+    (NotQuietYet before that, with the confirmed ones still marked sent)."""
     if resend:
         check_transport(mailer, show(mailer, campaign_id).transport)
-    count, _ = resolve_campaign(mailer.engine, campaign_id, resend=resend, clock=mailer.clock)
-    return Resolved(show(mailer, campaign_id), count)
+    minutes = mailer.settings.delivery.in_doubt_quiet_minutes
+    quiet = timedelta(minutes=minutes) if resend and unconfirmed else None
+    done = resolve_campaign(
+        mailer.engine, campaign_id, resend=resend, clock=mailer.clock, quiet=quiet
+    )
+    campaign = show(mailer, campaign_id)
+    if done.not_before is not None:
+        raise NotQuietYet(campaign_id, campaign.counts["in_doubt"], done.not_before, minutes)
+    return Resolved(campaign, done.count, done.confirmed)
