@@ -227,4 +227,7 @@ def resolve_command(
 
 
 def register(app: typer.Typer) -> None:
+    from mailer.cli import campaign_report
+
+    campaign_report.register(campaigns_app)
     app.add_typer(campaigns_app, name="campaigns")
