@@ -1,0 +1,248 @@
+"""Campaign report benchmark: prints JSON.
+
+Builds, in a fresh database (SQLite, then PostgreSQL), a campaign of ``--recipients``
+(1,000,000) people with bulk inserts (the campaign row, the subscribers, the ledger rows and
+``--events`` (3,000,000) events: for everyone ``processed``, then deliveries, deferrals,
+permanent and temporary bounces, drops, opens (two in five machine opens), clicks on five
+links (one in twenty automated), spam reports and unsubscribes, spread over three days).
+Then times ``mailer campaigns report ID --json`` as a whole command, and the service call
+alone, each the median of ``--runs`` (3). Also reported: the size of the events table and of
+each of its indexes (SQLite's dbstat, PostgreSQL's pg_relation_size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from measure import mailer, run_measured
+from web_parts import ENV, database, run_mailer, write_config
+
+START = 1764950400  # 2025-12-05T16:00:00Z
+LINKS = [f"https://example.com/article/{number}" for number in range(5)]
+# Besides one ``processed`` per recipient: each kind's share of the recipients.
+SHARES = {
+    "delivered": 0.97,
+    "deferred": 0.02,
+    "bounce": 0.015,
+    "dropped": 0.01,
+    "spamreport": 0.001,
+    "unsubscribe": 0.002,
+    "click": 0.35,
+}
+BOUNCES = {
+    True: {
+        "bounce_type": "bounce",
+        "classification": "Invalid Address",
+        "reason": "550 5.1.1 no such user",
+    },
+    False: {"bounce_type": "blocked", "classification": "Reputation", "reason": "421 try later"},
+}
+EVENT_COLUMNS = (
+    "sg_event_id, kind, occurred_at, campaign_id, subscriber_id, reason, bounce_type, "
+    "classification, url_id, machine"
+)
+SUBSCRIBER_COLUMNS = "id, email, email_key, name, attributes, created_at, updated_at"
+DELIVERY_COLUMNS = "campaign_id, subscriber_id, status, batch_id, updated_at"
+WHEN = "2025-12-05 15:00:00"
+
+
+def _event_rows(
+    campaign_id: int, recipients: int, total: int, seed: int
+) -> Iterator[tuple[Any, ...]]:
+    """(sg_event_id, kind, occurred_at, campaign_id, subscriber_id, reason, bounce_type,
+    classification, url_id, machine); opens make up what the other kinds leave of ``total``."""
+    rng = random.Random(seed)
+    number = 0
+
+    def row(kind: str, subscriber: int, after: int, **fields: Any) -> tuple[Any, ...]:
+        nonlocal number
+        number += 1
+        values = [fields.get(name) for name in ("reason", "bounce_type", "classification")]
+        tail = (fields.get("url_id"), fields.get("machine"))
+        return (f"ev{number}", kind, START + after, campaign_id, subscriber, *values, *tail)
+
+    for subscriber in range(1, recipients + 1):
+        yield row("processed", subscriber, rng.randrange(3600))
+    others = 0
+    for kind, share in SHARES.items():
+        for subscriber in rng.sample(range(1, recipients + 1), int(recipients * share)):
+            others += 1
+            after = int(rng.expovariate(1 / 14400))  # most within hours, a tail over days
+            if kind == "bounce":
+                permanent = rng.random() < 0.6
+                yield row(kind, subscriber, after, **BOUNCES[permanent])
+            elif kind == "dropped":
+                yield row(kind, subscriber, after, reason="Bounced Address")
+            elif kind == "click":
+                url_id = 1 + min(int(rng.expovariate(1)), len(LINKS) - 1)
+                yield row(kind, subscriber, after, url_id=url_id, machine=rng.random() < 0.05)
+            else:
+                yield row(kind, subscriber, after)
+    for _ in range(total - recipients - others):
+        subscriber = rng.randrange(1, recipients + 1)
+        after = int(rng.expovariate(1 / 21600))
+        yield row("open", subscriber, after, machine=rng.random() < 0.4)
+
+
+def _subscriber_rows(recipients: int) -> Iterator[tuple[Any, ...]]:
+    for number in range(1, recipients + 1):
+        email = f"reader{number}@example.com"
+        yield (number, email, email, "", "{}", WHEN, WHEN)
+
+
+def _delivery_rows(campaign_id: int, recipients: int) -> Iterator[tuple[Any, ...]]:
+    for number in range(1, recipients + 1):
+        yield (campaign_id, number, "sent", 1 + number // 1000, WHEN)
+
+
+def _campaign(engine: Any) -> int:
+    import sqlalchemy as sa
+
+    from mailer.db.tables import campaigns, event_urls
+
+    moment = datetime(2025, 12, 5, 15, tzinfo=UTC)
+    with engine.begin() as connection:
+        campaign_id = connection.execute(
+            sa.insert(campaigns)
+            .values(
+                issue_number=87,
+                issue_file="087.md",
+                list_name="weekly",
+                transport="sendgrid",
+                status="sent",
+                created_at=moment,
+                started_at=moment,
+                finished_at=moment,
+                updated_at=moment,
+            )
+            .returning(campaigns.c.id)
+        ).scalar_one()
+        connection.execute(
+            sa.insert(event_urls),
+            [{"id": n + 1, "url_hash": f"{n:064d}", "url": url} for n, url in enumerate(LINKS)],
+        )
+    return int(campaign_id)
+
+
+def _copy(cursor: Any, table: str, columns: str, rows: Iterator[tuple[Any, ...]]) -> None:
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _insert_sqlite(cursor: Any, table: str, columns: str, rows: Iterator[tuple[Any, ...]]) -> None:
+    marks = ", ".join("?" for _ in columns.split(","))
+    cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def build(engine: Any, recipients: int, total: int) -> int:
+    """The campaign, its people, ledger and events, inserted in bulk; the campaign's id."""
+    campaign_id = _campaign(engine)
+    with engine.begin() as connection:
+        cursor = connection.connection.driver_connection.cursor()
+        put = _insert_sqlite if engine.dialect.name == "sqlite" else _copy
+        put(cursor, "subscribers", SUBSCRIBER_COLUMNS, _subscriber_rows(recipients))
+        put(cursor, "deliveries", DELIVERY_COLUMNS, _delivery_rows(campaign_id, recipients))
+        put(cursor, "events", EVENT_COLUMNS, _event_rows(campaign_id, recipients, total, 7))
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql(
+            "ANALYZE" if engine.dialect.name == "sqlite" else "VACUUM ANALYZE"
+        )
+    return campaign_id
+
+
+def sizes(engine: Any) -> dict[str, float]:
+    """Megabytes of the events table and of each of its indexes."""
+    if engine.dialect.name == "sqlite":
+        query = (
+            "SELECT name, SUM(pgsize) FROM dbstat WHERE name = 'events' OR name IN "
+            "(SELECT name FROM sqlite_master WHERE tbl_name = 'events') GROUP BY name"
+        )
+    else:
+        query = (
+            "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c "
+            "WHERE c.relname = 'events' OR c.oid IN (SELECT indexrelid FROM pg_index i "
+            "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = 'events' "
+            "AND t.relnamespace = c.relnamespace) AND pg_table_is_visible(c.oid)"
+        )
+    with engine.connect() as connection:
+        return {name: round(size / 2**20, 1) for name, size in connection.exec_driver_sql(query)}
+
+
+@contextmanager
+def _project(backend: str, work: Path) -> Iterator[tuple[Path, Any]]:
+    from mailer.db.migrate import open_database
+
+    with database(backend, work) as url:
+        config = write_config(work, url, "http://127.0.0.1:1")
+        run_mailer(config, "init")
+        engine = open_database(url or f"sqlite:///{work / 'var' / 'mailer.db'}")
+        try:
+            yield config, engine
+        finally:
+            engine.dispose()
+
+
+def measure(backend: str, recipients: int, total: int, runs: int) -> dict[str, Any]:
+    from mailer.events.report import campaign_report
+
+    with (
+        tempfile.TemporaryDirectory(prefix="mailer-report-") as folder,
+        _project(backend, Path(folder)) as (config, engine),
+    ):
+        started = time.perf_counter()
+        campaign_id = build(engine, recipients, total)
+        built = time.perf_counter() - started
+        commands = [
+            run_measured(mailer(config, "campaigns", "report", str(campaign_id), "--json"), ENV)
+            for _ in range(runs)
+        ]
+        report = json.loads(commands[-1]["stdout"])
+        calls = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            campaign_report(engine, campaign_id)
+            calls.append(time.perf_counter() - started)
+        return {
+            "backend": backend,
+            "recipients": recipients,
+            "events": sum(report["events"].values()),
+            "build_seconds": round(built, 1),
+            "command_seconds_median": round(statistics.median(c["seconds"] for c in commands), 3),
+            "command_peak_rss_mb": round(max(c["peak_rss_mb"] for c in commands), 1),
+            "service_seconds_median": round(statistics.median(calls), 3),
+            "sizes_mb": sizes(engine),
+            "report": {key: report[key] for key in ("sent", "delivered", "opens", "clicks")},
+            "timeline_hours": len(report["timeline"]),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=3_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    options = parser.parse_args()
+    results = [
+        measure(backend, options.recipients, options.events, options.runs)
+        for backend in options.backends.split(",")
+    ]
+    json.dump(results, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
