@@ -29,6 +29,7 @@ from mailer.config_environment import (
     secret_problems,
     unknown_variables,
 )
+from mailer.config_events import EventSettings, TrackingSettings
 from mailer.config_values import DAY_SECONDS, check_email, check_proxy_address, check_zone
 from mailer.config_values import check_cron as check_cron
 from mailer.config_values import duration_seconds as duration_seconds
@@ -302,6 +303,8 @@ class Settings(Section):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     source: Path | None = Field(None, exclude=True, description="The file these came from.")
 
 

@@ -1,8 +1,20 @@
 """What events change: suppressions, memberships and the delivery ledger.
 
-Not written yet: today the events are only stored. ``apply_events`` is where the rules go,
-called by ``store.store_batch`` inside the transaction that stored the events, with only the
-events that were new in that POST (a batch SendGrid posts again changes nothing twice).
+``apply_events`` is called by ``store.store_batch`` inside the transaction that stored the
+events, with only the events that were new in that POST (a batch SendGrid posts again
+changes nothing twice). Each rule lives in its own module:
+
+- ``failures``: permanent bounces, repeated temporary failures, drops that mean a bad
+  address, and spam reports into suppressions;
+- ``subscriptions``: spam reports and SendGrid's unsubscribes into memberships (and a group
+  resubscribe undoing a group unsubscribe);
+- ``outcomes``: each recipient's delivery outcome (processed ... delivered, bounced,
+  dropped), only ever moving forward;
+- ``engagement``: first opens and clicks (machine opens and automated clicks apart), or
+  per-campaign totals only with ``[tracking] individual = false``.
+
+Every rule acts only on the address an event names (see ``addresses``); events whose
+campaign or subscriber is unknown are kept and change what they can, never an error.
 """
 
 from __future__ import annotations
@@ -13,18 +25,21 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from mailer.config import Settings
+from mailer.events.addresses import Targets
+from mailer.events.engagement import record_engagement
+from mailer.events.failures import suppress_failures
+from mailer.events.outcomes import record_outcomes
 from mailer.events.store_types import StoredEvent
+from mailer.events.subscriptions import apply_subscription_events
 
 
 def apply_events(
     connection: sa.Connection, new_events: Sequence[StoredEvent], settings: Settings, now: datetime
 ) -> None:
-    """Apply the rules to ``new_events`` (to come): a permanent bounce or a spam report
-    suppresses the address; repeated temporary failures within a window suppress it;
-    ``dropped`` marks the delivery dropped (and mirrors bounce, unsubscribe, spam and invalid
-    reasons into suppressions); SendGrid's unsubscribes unsubscribe and its group
-    resubscribes undo them; ``processed`` and ``delivered`` set the delivery's status; opens
-    and clicks become engagement (machine opens and automated clicks marked), or only
-    per-campaign totals with ``[tracking] individual = false``; and events of an in-doubt
-    batch confirm its recipients. Today it changes nothing."""
-    del connection, new_events, settings, now
+    if not new_events:
+        return
+    targets = Targets(connection, new_events)
+    suppress_failures(connection, new_events, targets, settings, now)
+    apply_subscription_events(connection, new_events, targets, now)
+    record_outcomes(connection, new_events)
+    record_engagement(connection, new_events, settings)

@@ -1,0 +1,69 @@
+"""Which address an event may act on, and suppressing it.
+
+An event acts only on the address it names itself (``email``): the subscriber it is tied
+to holds that address (store.py ties a ``mailer_subscriber`` id only when the addresses
+agree), or no subscriber does and the address key is kept in the event. An event without
+an address suppresses and unsubscribes no one, so a forged (but signed) event cannot make
+mailer act on someone else by naming their id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from mailer.audience.suppressions import add_suppression
+from mailer.db.tables import subscribers
+from mailer.events.store_types import StoredEvent
+
+LOOKUP_SLICE = 1000
+DETAIL_MAX = 500
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    """The address key (subscribers.email_key form)."""
+    email: str
+    """The address as the subscriber wrote it (the key when no subscriber has it)."""
+    subscriber_id: int | None
+
+
+class Targets:
+    """The addresses a POST's events may act on, found with one query per slice."""
+
+    def __init__(self, connection: sa.Connection, stored: Sequence[StoredEvent]) -> None:
+        ids = sorted({event.subscriber_id for event in stored if event.subscriber_id})
+        self._emails: dict[int, str] = {}
+        for start in range(0, len(ids), LOOKUP_SLICE):
+            chosen = subscribers.c.id.in_(ids[start : start + LOOKUP_SLICE])
+            query = sa.select(subscribers.c.id, subscribers.c.email).where(chosen)
+            self._emails.update({row.id: row.email for row in connection.execute(query)})
+
+    def of(self, stored: StoredEvent) -> Target | None:
+        key = stored.event.email_key
+        if key is None:
+            return None
+        if stored.subscriber_id is None:
+            return Target(key, key, None)
+        email = self._emails.get(stored.subscriber_id)
+        return None if email is None else Target(key, email, stored.subscriber_id)
+
+
+def suppress(
+    connection: sa.Connection, targets: Iterable[tuple[Target, str, str]], now: datetime
+) -> None:
+    """Suppress each (target, reason, detail) unless the address already is (the first
+    reason stays)."""
+    for target, reason, detail in targets:
+        add_suppression(
+            connection, target.key, target.email, reason, detail[:DETAIL_MAX], lambda: now
+        )
+
+
+def bounce_detail(prefix: str, status: str | None, reason: str | None) -> str:
+    """SendGrid's words, e.g. "SendGrid bounce 5.1.1: 550 5.1.1 No such user"."""
+    head = f"{prefix} {status}" if status else prefix
+    return f"{head}: {reason}" if reason else head

@@ -1,0 +1,55 @@
+"""What an event means for the rules: which bounces are permanent, which failures are
+temporary, and which outcome of a delivery each event stands for."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from mailer.db.tables import events
+from mailer.events.parse import ParsedEvent
+
+# A delivery's outcome only moves up this order: a late ``processed`` after ``delivered``
+# changes nothing, a bounce after ``delivered`` (an asynchronous bounce) does.
+OUTCOME_RANK = {
+    "processed": 0,
+    "deferred": 1,
+    "delivered": 2,
+    "blocked": 3,
+    "bounced": 3,
+    "dropped": 3,
+    "spamreport": 4,
+}
+
+
+def is_temporary_failure(event: ParsedEvent) -> bool:
+    """A deferral, or a bounce SendGrid calls "blocked" or gives a 4xx status: the address
+    may work later. Any other bounce (type "bounce", or none given) is permanent."""
+    if event.kind == "deferred":
+        return True
+    if event.kind != "bounce":
+        return False
+    return event.bounce_type == "blocked" or (event.status or "").startswith("4")
+
+
+def is_permanent_bounce(event: ParsedEvent) -> bool:
+    return event.kind == "bounce" and not is_temporary_failure(event)
+
+
+def temporary_failure_rows() -> sa.ColumnElement[bool]:
+    """``is_temporary_failure`` as a condition on stored events."""
+    return sa.or_(
+        events.c.kind == "deferred",
+        sa.and_(
+            events.c.kind == "bounce",
+            sa.or_(events.c.bounce_type == "blocked", events.c.status.like("4%")),
+        ),
+    )
+
+
+def outcome_of(event: ParsedEvent) -> str | None:
+    """The delivery outcome the event stands for, None for events that are not one."""
+    if event.kind == "bounce":
+        return "blocked" if is_temporary_failure(event) else "bounced"
+    if event.kind in ("processed", "deferred", "delivered", "dropped", "spamreport"):
+        return event.kind
+    return None

@@ -1,0 +1,108 @@
+"""``processed``, ``deferred``, ``delivered``, bounces, drops and spam reports into each
+recipient's delivery row: its ``outcome``, with SendGrid's reason and the event's time.
+
+The outcome only moves forward (``kinds.OUTCOME_RANK``): SendGrid's events come out of
+order, and a ``processed`` posted after ``delivered`` must not undo it, while a bounce after
+``delivered`` (an asynchronous bounce) does count. Between two events of equal rank the
+later one wins (the last deferral's reason is the one worth reading). The ledger's own
+``status`` (what the sender did) is never changed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from mailer.db.tables import deliveries
+from mailer.events.kinds import OUTCOME_RANK, outcome_of
+from mailer.events.store_types import StoredEvent
+
+PAIR_SLICE = 500
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    at: int
+    reason: str | None
+
+    def beats(self, other: Outcome | None) -> bool:
+        if other is None:
+            return True
+        mine, theirs = OUTCOME_RANK[self.name], OUTCOME_RANK.get(other.name, -1)
+        return mine > theirs or (mine == theirs and self.at >= other.at)
+
+
+def record_outcomes(connection: sa.Connection, new_events: Sequence[StoredEvent]) -> None:
+    best: dict[Pair, Outcome] = {}
+    for stored in new_events:
+        name = outcome_of(stored.event)
+        if name is None or stored.campaign_id is None or stored.subscriber_id is None:
+            continue
+        outcome = Outcome(name, stored.event.occurred_at, _reason(stored))
+        pair = (stored.campaign_id, stored.subscriber_id)
+        if outcome.beats(best.get(pair)):
+            best[pair] = outcome
+    if not best:
+        return
+    changes = [
+        {"on_campaign": pair[0], "for_subscriber": pair[1], **_values(best[pair])}
+        for pair, current in current_outcomes(connection, sorted(best)).items()
+        if best[pair].beats(current)
+    ]
+    if changes:
+        connection.execute(
+            sa.update(deliveries)
+            .where(
+                deliveries.c.campaign_id == sa.bindparam("on_campaign"),
+                deliveries.c.subscriber_id == sa.bindparam("for_subscriber"),
+            )
+            .values(
+                outcome=sa.bindparam("new_outcome"),
+                outcome_reason=sa.bindparam("new_reason"),
+                outcome_at=sa.bindparam("new_at"),
+            ),
+            changes,
+        )
+
+
+def _reason(stored: StoredEvent) -> str | None:
+    """SendGrid's reason; a bounce's status put first when the reason does not hold it."""
+    event = stored.event
+    if event.kind == "bounce" and event.status and event.status not in (event.reason or ""):
+        return f"{event.status} {event.reason or ''}".strip()
+    return event.reason
+
+
+def _values(outcome: Outcome) -> dict[str, Any]:
+    return {"new_outcome": outcome.name, "new_reason": outcome.reason, "new_at": outcome.at}
+
+
+def current_outcomes(connection: sa.Connection, pairs: list[Pair]) -> dict[Pair, Outcome | None]:
+    """The outcome of each of these deliveries that exists, locked until the transaction
+    ends (two servers storing events of one recipient at once then take turns)."""
+    found: dict[Pair, Outcome | None] = {}
+    key = sa.tuple_(deliveries.c.campaign_id, deliveries.c.subscriber_id)
+    for start in range(0, len(pairs), PAIR_SLICE):
+        query = (
+            sa.select(
+                deliveries.c.campaign_id,
+                deliveries.c.subscriber_id,
+                deliveries.c.outcome,
+                deliveries.c.outcome_at,
+                deliveries.c.outcome_reason,
+            )
+            .where(key.in_(pairs[start : start + PAIR_SLICE]))
+            .order_by(deliveries.c.campaign_id, deliveries.c.subscriber_id)
+            .with_for_update()
+        )
+        for row in connection.execute(query):
+            current = None
+            if row.outcome is not None:
+                current = Outcome(row.outcome, row.outcome_at or 0, row.outcome_reason)
+            found[(row.campaign_id, row.subscriber_id)] = current
+    return found
