@@ -53,6 +53,8 @@ TIMESTAMP_MAX = 2**40
 ID_MAX = 2**63 - 1
 GROUP_ID_MAX = 2**31 - 1
 ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+# A per-person link of mailer's public pages: the segment after the page's name is a token.
+PERSONAL_LINK = re.compile(r"^([^?#]*/(?:unsubscribe|preferences|confirm)/)[^/?#].*\Z", re.DOTALL)
 # Fields of a known event read into columns (or, like the address, never stored as such).
 READ_FIELDS = frozenset(
     {"event", "sg_event_id", "timestamp", "email", "sg_message_id", CAMPAIGN_ARG, SUBSCRIBER_ARG}
@@ -135,12 +137,21 @@ def parse_event(item: Any) -> ParsedEvent | None:
         status=_text(item.get("status"), STATUS_MAX),
         bounce_type=_text(item.get("type"), BOUNCE_TYPE_MAX),
         classification=_text(item.get("bounce_classification"), CLASSIFICATION_MAX),
-        url=_text(item.get("url"), URL_MAX) if kind == "click" else None,
+        url=click_url(item.get("url")) if kind == "click" else None,
         machine=_machine_open(item) if kind == "open" else None,
         asm_group_id=parse_id(item.get("asm_group_id"), GROUP_ID_MAX),
         user_agent=_text(item.get("useragent"), USER_AGENT_MAX),
         extra=None if known else _extra(item),
     )
+
+
+def click_url(value: Any) -> str | None:
+    """The clicked link as stored: a per-person link (unsubscribe, preferences, confirm)
+    loses its token and all after it ("https://x.org/unsubscribe/…"). The token acts for
+    the reader, and a stored URL outlives `mailer subscribers forget`. Any site's link of
+    that shape is cut, as the host cannot be told from a proxy's or an old base_url's."""
+    url = _text(value, URL_MAX)
+    return None if url is None else PERSONAL_LINK.sub(r"\1…", url)
 
 
 def parse_id(value: Any, maximum: int) -> int | None:
