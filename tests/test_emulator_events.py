@@ -69,7 +69,9 @@ def _emulator(
     clock = Clock()
     target = receiver if isinstance(receiver, str) else receiver.url
     poster = EventPoster(
-        PosterOptions(target, backoff_first_seconds=10.0, retry_for_seconds=3600.0),
+        PosterOptions(
+            target, backoff_first_seconds=10.0, retry_for_seconds=3600.0, quiet_seconds=0.0
+        ),
         key, EventMaker(BUSY_RATES, seed), clock=clock,
         log=(log if log is not None else []).append,
     )  # fmt: skip
@@ -281,6 +283,23 @@ def test_a_batch_refused_past_the_retry_period_is_given_up_loudly() -> None:
     assert summary["abandoned"] == made and summary["posted"] == summary["waiting"] == 0
     assert log == [f"Gave up on a batch of {made} events after 7 attempts over 3600 s: "
                    "the receiver answered 500."]  # fmt: skip
+
+
+def test_events_are_made_once_requests_stop_coming_or_too_many_wait() -> None:
+    key = WebhookKey.generate()
+    clock = Clock()
+    options = PosterOptions("http://127.0.0.1:1/", quiet_seconds=0.2, max_waiting_recipients=50)
+    poster = EventPoster(options, key, EventMaker(BUSY_RATES, 1), clock=clock, log=print)
+    poster.accepted(campaign(40), "first", clock.now)
+    poster.post_due()
+    assert poster.summary()["requests_waiting"] == 1  # a send is under way: not yet
+    poster.accepted(campaign(40, start=40), "second", clock.now)
+    poster.post_due()
+    # Eighty recipients wait, more than fifty: the first request's events are made.
+    assert poster.summary()["requests_waiting"] == 1 and poster.summary()["waiting"] > 40
+    clock.now += 0.2
+    poster.post_due()
+    assert poster.summary()["requests_waiting"] == 0
 
 
 def test_a_batch_is_cut_before_it_passes_768_kb() -> None:
