@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from mailer.emulator.event_poster import EventPoster, PosterOptions
@@ -290,10 +291,10 @@ def test_events_are_made_once_requests_stop_coming_or_too_many_wait() -> None:
     clock = Clock()
     options = PosterOptions("http://127.0.0.1:1/", quiet_seconds=0.2, max_waiting_recipients=50)
     poster = EventPoster(options, key, EventMaker(BUSY_RATES, 1), clock=clock, log=print)
-    poster.accepted(campaign(40), "first", clock.now)
+    poster.accepted(orjson.dumps(campaign(40)), 40, "first", clock.now)
     poster.post_due()
     assert poster.summary()["requests_waiting"] == 1  # a send is under way: not yet
-    poster.accepted(campaign(40, start=40), "second", clock.now)
+    poster.accepted(orjson.dumps(campaign(40, start=40)), 40, "second", clock.now)
     poster.post_due()
     # Eighty recipients wait, more than fifty: the first request's events are made.
     assert poster.summary()["requests_waiting"] == 1 and poster.summary()["waiting"] > 40

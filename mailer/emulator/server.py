@@ -161,7 +161,8 @@ class SendGridEmulator:
         message_id = secrets.token_urlsafe(16)[:22]
         self.record.accept(parsed, message_id)
         if self.events is not None:
-            self.events.accepted(parsed, message_id, time.time())
+            personalizations = len(parsed["personalizations"])
+            self.events.accepted(body, personalizations, message_id, time.time())
         return Reply(202, b"", {**rate_headers, "X-Message-Id": message_id})
 
     def _refused(self, body: dict[str, Any]) -> list[Problem]:
