@@ -90,6 +90,12 @@ def _print(campaign: Campaign) -> None:
             console.print(f"  {label + ':':11}{value}", markup=False, highlight=False)
     counts = ", ".join(f"{name} {count}" for name, count in campaign.counts.items())
     console.print(f"  {'counts:':11}{counts}", markup=False)
+    if campaign.confirmed_by_events:
+        console.print(
+            f"  {'confirmed:':11}{campaign.confirmed_by_events} in-doubt recipients, "
+            "by SendGrid's events (counted as sent)",
+            markup=False,
+        )
     if message := campaign_message(campaign):
         console.print(f"  {'message:':11}{message}", markup=False, highlight=False)
 
@@ -202,32 +208,53 @@ def resolve_command(
     mark_sent: Annotated[
         bool, typer.Option("--mark-sent", help="Count the in-doubt recipients as sent.")
     ] = False,
+    resend_unconfirmed: Annotated[
+        bool,
+        typer.Option(
+            "--resend-unconfirmed",
+            help="Send again only those SendGrid's events did not confirm, once "
+            "[delivery] in_doubt_quiet_minutes have passed.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Decide what happened to recipients whose request's answer was lost."""
+    """Decide what happened to recipients whose request's answer was lost. Those SendGrid's
+    events confirmed are marked sent first, whichever you choose."""
     from mailer.cli.dispatch_run import run_campaign
     from mailer.errors import MailerError
     from mailer.services.campaigns import resolve
 
-    if resend == mark_sent:
-        raise MailerError("say what happened: --resend or --mark-sent (one of them)")
+    if resend + mark_sent + resend_unconfirmed != 1:
+        raise MailerError(
+            "say what happened: --resend, --mark-sent or --resend-unconfirmed (one of them)"
+        )
     context = app_context(ctx)
-    resolved = resolve(context.mailer, campaign_id, resend=resend)
+    sending = resend or resend_unconfirmed
+    resolved = resolve(context.mailer, campaign_id, resend=sending, unconfirmed=resend_unconfirmed)
     campaign, count = resolved.campaign, resolved.count
-    if not resend:
+    confirmed = (
+        f"{resolved.confirmed} in-doubt recipients confirmed by SendGrid's events (marked sent); "
+    )
+    if not sending or not count:
         if as_json:
             print_json(campaign_json(campaign))
+        elif not sending:
+            out_console().print(
+                f"Campaign {campaign_id}: {confirmed}{count} in-doubt recipients marked sent."
+            )
         else:
-            out_console().print(f"Campaign {campaign_id}: {count} in-doubt recipients marked sent.")
+            out_console().print(f"Campaign {campaign_id}: {confirmed}nothing to resend.")
         return
     if not as_json:
-        out_console().print(f"Campaign {campaign_id}: resending {count} in-doubt recipients.")
+        out_console().print(
+            f"Campaign {campaign_id}: {confirmed}resending {count} in-doubt recipients."
+        )
     transport = context.mailer.transport(campaign.transport)
     raise typer.Exit(run_campaign(context, campaign_id, transport, as_json=as_json))
 
 
 def register(app: typer.Typer) -> None:
-    from mailer.cli import campaign_report
+    from mailer.cli import campaign_recipients
 
-    campaign_report.register(campaigns_app)
+    campaign_recipients.register(campaigns_app)
     app.add_typer(campaigns_app, name="campaigns")

@@ -20,6 +20,7 @@ OPTION_OF = {
     "cron": "--cron",
     "issues": "--issues",
     "schedule": "schedule name",
+    "status": "--status",
 }
 
 
