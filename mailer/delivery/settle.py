@@ -28,6 +28,7 @@ CONFIRMED_BY_EVENTS = "sent: SendGrid's events confirmed it after its request's 
 """The note (deliveries.error) of a row settled by events; ``campaigns show`` counts them."""
 RESENT_UNCONFIRMED = "resent: no SendGrid event confirmed it within the quiet period"
 
+
 class Tied(Protocol):
     """What settling needs of a stored event (``store_types.StoredEvent`` has it)."""
 
@@ -42,9 +43,7 @@ SLICE = 1000
 """Subscriber ids per statement: a POST of thousands of events must not bind more."""
 
 
-def settle_new_events(
-    connection: sa.Connection, new_events: Iterable[Tied], now: datetime
-) -> int:
+def settle_new_events(connection: sa.Connection, new_events: Iterable[Tied], now: datetime) -> int:
     """Mark sent the in-doubt recipients these newly stored events are about (those of a
     campaign with an in-doubt batch); returns how many rows moved."""
     wanted: dict[int, set[int]] = defaultdict(set)
