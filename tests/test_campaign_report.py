@@ -279,3 +279,31 @@ def test_an_unknown_campaign_is_one_line_of_error(db_project: Project, cli: Cli)
     assert result.err.strip().splitlines() == [
         "error: no campaign 999; `mailer campaigns` lists them"
     ]
+
+
+def test_subscribers_show_gives_their_deliveries_and_events_only(sent: Sent, cli: Cli) -> None:
+    sent.post(_posted(sent))
+    result = cli("subscribers", "show", "bob@example.com", "--json")
+    assert result.code == 0, result.err
+    shown = json.loads(result.out)
+    assert shown["email"] == "bob@example.com"  # the keys it had are still there
+    assert "lists" in shown and "suppression" in shown
+    assert [(d["campaign"], d["issue"], d["status"]) for d in shown["deliveries"]] == [
+        (sent.campaign, 87, "sent")
+    ]
+    kinds = [(e["kind"], e["at"], e["campaign"], e["url"]) for e in shown["events"]]
+    assert kinds == [
+        ("unsubscribe", "2025-12-05T17:01:00Z", sent.campaign, None),
+        ("click", "2025-12-05T16:08:00Z", sent.campaign, ARTICLE),
+        ("click", "2025-12-05T16:07:00Z", sent.campaign, HOME),
+        ("click", "2025-12-05T16:06:00Z", sent.campaign, HOME),
+        ("open", "2025-12-05T16:05:00Z", sent.campaign, None),
+        ("open", "2025-12-05T15:10:00Z", sent.campaign, None),
+        ("delivered", "2025-12-05T15:02:00Z", sent.campaign, None),
+        ("processed", "2025-12-05T15:00:00Z", sent.campaign, None),
+    ]
+    readable = cli("subscribers", "show", "bob@example.com")
+    assert f"campaign {sent.campaign} (#87): sent" in readable.out
+    assert f"2025-12-05T16:08:00Z click campaign {sent.campaign} {ARTICLE}" in readable.out
+    for other in ("ann", "cat", "dan", "eve"):
+        assert f"{other}@example.com" not in result.out + readable.out

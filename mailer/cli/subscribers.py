@@ -179,10 +179,15 @@ def show_command(
     email: Annotated[str, typer.Argument(help="The address.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Everything stored about one subscriber."""
-    detail = show_subscriber(app_context(ctx).engine, email)
+    """Everything stored about one subscriber, with the latest 50 deliveries and events."""
+    from mailer.audience.subscriber_history import subscriber_history
+
+    engine = app_context(ctx).engine
+    detail = show_subscriber(engine, email)
+    with engine.connect() as connection:
+        history = subscriber_history(connection, detail.subscriber.id)
     if as_json:
-        print_json(detail.as_json())
+        print_json({**detail.as_json(), **history.as_json()})
         return
     console = out_console()
     subscriber = detail.subscriber
@@ -194,6 +199,16 @@ def show_command(
         console.print(f"  list {membership.list_name}: {membership.status}")
     if detail.suppression:
         console.print(f"  suppressed: {detail.suppression.reason} {detail.suppression.detail}")
+    for delivery in history.deliveries:
+        outcome = f", {delivery.outcome}" if delivery.outcome else ""
+        error = f": {delivery.error}" if delivery.error else ""
+        line = f"  campaign {delivery.campaign_id} (#{delivery.issue_number}): {delivery.status}"
+        console.print(line + outcome + error, markup=False)
+    for event in history.events:
+        said = event.as_json()
+        where = f" campaign {event.campaign_id}" if event.campaign_id is not None else ""
+        link = f" {event.url}" if event.url else ""
+        console.print(f"  {said['at']} {event.kind}{where}{link}", markup=False)
 
 
 @subscribers_app.command("unsubscribe")
