@@ -11,12 +11,9 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -30,28 +27,15 @@ from mailer.config_environment import (
     unknown_variables,
 )
 from mailer.config_events import EventSettings, TrackingSettings
-from mailer.config_values import DAY_SECONDS, check_email, check_proxy_address, check_zone
+from mailer.config_section import Section
+from mailer.config_values import DAY_SECONDS, check_email, check_zone
 from mailer.config_values import check_cron as check_cron
 from mailer.config_values import duration_seconds as duration_seconds
 from mailer.config_values import scheduler_cron as scheduler_cron
+from mailer.config_web import WebSettings as WebSettings
 from mailer.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "mailer.toml"
-
-
-class Section(BaseModel):
-    # No inf or nan: every number here reaches a sleep, a timedelta or an int().
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # A NUL (TOML can hold one, "\u0000") ends a path or a URL early in C, and no file
-        # name, address or header may hold one.
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str | Path) and "\x00" in str(text) for text in texts):
-            raise ValueError("holds a NUL character (\\u0000)")
-        return value
 
 
 class NewsletterSettings(Section):
@@ -240,59 +224,6 @@ class ScheduleSettings(Section):
     @property
     def misfire_grace_seconds(self) -> float:
         return duration_seconds(self.misfire_grace)
-
-
-ProxyAddress = Annotated[str, AfterValidator(check_proxy_address)]
-
-
-class WebSettings(Section):
-    secret_key_env: str = Field(
-        "MAILER_SECRET_KEY",
-        description="Env var holding the key that signs unsubscribe links; "
-        "when unset, a random key is created once under <var>/secret_key.",
-    )
-    forwarded_allow_ips: list[ProxyAddress] = Field(
-        default_factory=list,
-        description="Addresses or networks of reverse proxies whose X-Forwarded-For and "
-        "X-Forwarded-Proto headers are believed; none when empty, any with '*'.",
-    )
-    record_ip: bool = Field(
-        False,
-        description="Keep the IP address with each consent record (signup, confirm, "
-        "unsubscribe); off by default, since an IP address is personal data.",
-    )
-    welcome_email: bool = Field(
-        False,
-        description="Send a welcome mail (templates _welcome.*) once a signup is confirmed.",
-    )
-    group_commit: bool = Field(
-        True,
-        description="Store one-click unsubscribes, and signups, that arrive together in one "
-        "transaction each, and send the signups' confirmation mails together; false gives each "
-        "request its own (slower under a burst; for comparison).",
-    )
-    archive_cache: bool = Field(
-        True,
-        description="Keep the archive's latest issue pages ready in each server's memory "
-        "(which send is shown is still read for every request); false makes every page "
-        "afresh (slower; for comparison).",
-    )
-    sendgrid_webhook_public_key: str = Field(
-        "",
-        description="The Event Webhook's verification key as SendGrid's settings page shows "
-        "it (base64); POST /webhooks/sendgrid accepts only events it signed.",
-    )
-    sendgrid_webhook_public_key_env: str = Field(
-        "SENDGRID_WEBHOOK_PUBLIC_KEY",
-        description="Env var that may hold the verification key instead; when set and not "
-        "empty, it wins over sendgrid_webhook_public_key.",
-    )
-    sendgrid_webhook_unsigned: bool = Field(
-        False,
-        description="Accept unsigned events when no verification key is set (anyone could "
-        "post them; a warning at every start); otherwise POST /webhooks/sendgrid answers "
-        "403 until a key is set.",
-    )
 
 
 class Settings(Section):
