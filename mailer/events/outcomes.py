@@ -10,6 +10,7 @@ later one wins (the last deferral's reason is the one worth reading). The ledger
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,23 +87,33 @@ def current_outcomes(connection: sa.Connection, pairs: list[Pair]) -> dict[Pair,
     """The outcome of each of these deliveries that exists, locked until the transaction
     ends (two servers storing events of one recipient at once then take turns)."""
     found: dict[Pair, Outcome | None] = {}
-    key = sa.tuple_(deliveries.c.campaign_id, deliveries.c.subscriber_id)
-    for start in range(0, len(pairs), PAIR_SLICE):
-        query = (
-            sa.select(
-                deliveries.c.campaign_id,
-                deliveries.c.subscriber_id,
-                deliveries.c.outcome,
-                deliveries.c.outcome_at,
-                deliveries.c.outcome_reason,
+    by_campaign: dict[int, list[int]] = defaultdict(list)
+    for campaign_id, subscriber_id in pairs:
+        by_campaign[campaign_id].append(subscriber_id)
+    # A campaign at a time, its subscribers in slices: SQLite searches the primary key for
+    # "campaign_id = ? AND subscriber_id IN (...)" but scans the whole table for a row-value
+    # IN of (campaign_id, subscriber_id) pairs.
+    for campaign_id in sorted(by_campaign):
+        ids = sorted(by_campaign[campaign_id])
+        for start in range(0, len(ids), PAIR_SLICE):
+            query = (
+                sa.select(
+                    deliveries.c.campaign_id,
+                    deliveries.c.subscriber_id,
+                    deliveries.c.outcome,
+                    deliveries.c.outcome_at,
+                    deliveries.c.outcome_reason,
+                )
+                .where(
+                    deliveries.c.campaign_id == campaign_id,
+                    deliveries.c.subscriber_id.in_(ids[start : start + PAIR_SLICE]),
+                )
+                .order_by(deliveries.c.subscriber_id)
+                .with_for_update()
             )
-            .where(key.in_(pairs[start : start + PAIR_SLICE]))
-            .order_by(deliveries.c.campaign_id, deliveries.c.subscriber_id)
-            .with_for_update()
-        )
-        for row in connection.execute(query):
-            current = None
-            if row.outcome is not None:
-                current = Outcome(row.outcome, row.outcome_at or 0, row.outcome_reason)
-            found[(row.campaign_id, row.subscriber_id)] = current
+            for row in connection.execute(query):
+                current = None
+                if row.outcome is not None:
+                    current = Outcome(row.outcome, row.outcome_at or 0, row.outcome_reason)
+                found[(row.campaign_id, row.subscriber_id)] = current
     return found
