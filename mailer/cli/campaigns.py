@@ -254,7 +254,8 @@ def resolve_command(
 
 
 def register(app: typer.Typer) -> None:
-    from mailer.cli import campaign_recipients
+    from mailer.cli import campaign_recipients, campaign_report
 
     campaign_recipients.register(campaigns_app)
+    campaign_report.register(campaigns_app)
     app.add_typer(campaigns_app, name="campaigns")
