@@ -41,7 +41,7 @@ class PosterOptions:
     backoff_first_seconds: float = 1.0
     backoff_max_seconds: float = 60.0
     timeout_seconds: float = 10.0
-    quiet_seconds: float = 0.2
+    quiet_seconds: float = 0.5
     """Events are made once no request has come for this long..."""
     max_waiting_recipients: int = 100_000
     """...or while more recipients than this wait for theirs (which bounds the memory the
