@@ -28,6 +28,8 @@ from typing import Any
 from measure import mailer, run_measured
 from web_parts import ENV, database, run_mailer, write_config
 
+from mailer.events.kinds import OUTCOME_RANK
+
 START = 1764950400  # 2025-12-05T16:00:00Z
 LINKS = [f"https://example.com/article/{number}" for number in range(5)]
 # Besides one ``processed`` per recipient: each kind's share of the recipients.
@@ -53,8 +55,13 @@ EVENT_COLUMNS = (
     "classification, url_id, machine"
 )
 SUBSCRIBER_COLUMNS = "id, email, email_key, name, attributes, created_at, updated_at"
-DELIVERY_COLUMNS = "campaign_id, subscriber_id, status, batch_id, updated_at"
+DELIVERY_COLUMNS = (
+    "campaign_id, subscriber_id, status, batch_id, updated_at, outcome, outcome_reason, "
+    "outcome_at, first_open_at, first_human_open_at, first_click_at, first_human_click_at"
+)
 WHEN = "2025-12-05 15:00:00"
+SEED = 7
+FIRSTS = ("first_open_at", "first_human_open_at", "first_click_at", "first_human_click_at")
 
 
 def _event_rows(
@@ -101,9 +108,51 @@ def _subscriber_rows(recipients: int) -> Iterator[tuple[Any, ...]]:
         yield (number, email, email, "", "{}", WHEN, WHEN)
 
 
-def _delivery_rows(campaign_id: int, recipients: int) -> Iterator[tuple[Any, ...]]:
+class _Ledger:
+    """What the event rules (mailer.events.outcomes and engagement) would have written on
+    each delivery row had the events come through the webhook, in the order generated."""
+
+    def __init__(self, recipients: int) -> None:
+        size = recipients + 1
+        self.outcome: list[str | None] = [None] * size
+        self.reason: list[str | None] = [None] * size
+        self.outcome_at: list[int | None] = [None] * size
+        self.firsts: dict[str, list[int | None]] = {name: [None] * size for name in FIRSTS}
+
+    def apply(self, row: tuple[Any, ...]) -> None:
+        _, kind, at, _, subscriber, reason, bounce_type, _, _, machine = row
+        if kind in ("open", "click"):
+            self._first(f"first_{kind}_at", subscriber, at)
+            if not machine:
+                self._first(f"first_human_{kind}_at", subscriber, at)
+            return
+        name = ("blocked" if bounce_type == "blocked" else "bounced") if kind == "bounce" else kind
+        if name not in OUTCOME_RANK:
+            return
+        current = self.outcome[subscriber]
+        mine, theirs = OUTCOME_RANK[name], OUTCOME_RANK.get(current or "", -1)
+        if mine > theirs or (mine == theirs and at >= (self.outcome_at[subscriber] or 0)):
+            self.outcome[subscriber], self.reason[subscriber] = name, reason
+            self.outcome_at[subscriber] = at
+
+    def _first(self, column: str, subscriber: int, at: int) -> None:
+        firsts = self.firsts[column]
+        current = firsts[subscriber]
+        if current is None or at < current:
+            firsts[subscriber] = at
+
+    def row(self, subscriber: int) -> tuple[Any, ...]:
+        outcome = (self.outcome[subscriber], self.reason[subscriber], self.outcome_at[subscriber])
+        return (*outcome, *(self.firsts[name][subscriber] for name in FIRSTS))
+
+
+def _delivery_rows(campaign_id: int, recipients: int, total: int) -> Iterator[tuple[Any, ...]]:
+    """The ledger rows, with what the events (``_event_rows`` of the same seed) made of them."""
+    ledger = _Ledger(recipients)
+    for event in _event_rows(campaign_id, recipients, total, SEED):
+        ledger.apply(event)
     for number in range(1, recipients + 1):
-        yield (campaign_id, number, "sent", 1 + number // 1000, WHEN)
+        yield (campaign_id, number, "sent", 1 + number // 1000, WHEN, *ledger.row(number))
 
 
 def _campaign(engine: Any) -> int:
@@ -153,8 +202,9 @@ def build(engine: Any, recipients: int, total: int) -> int:
         cursor = connection.connection.driver_connection.cursor()
         put = _insert_sqlite if engine.dialect.name == "sqlite" else _copy
         put(cursor, "subscribers", SUBSCRIBER_COLUMNS, _subscriber_rows(recipients))
-        put(cursor, "deliveries", DELIVERY_COLUMNS, _delivery_rows(campaign_id, recipients))
-        put(cursor, "events", EVENT_COLUMNS, _event_rows(campaign_id, recipients, total, 7))
+        deliveries = _delivery_rows(campaign_id, recipients, total)
+        put(cursor, "deliveries", DELIVERY_COLUMNS, deliveries)
+        put(cursor, "events", EVENT_COLUMNS, _event_rows(campaign_id, recipients, total, SEED))
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.exec_driver_sql(
