@@ -32,15 +32,24 @@ class Target:
 
 
 class Targets:
-    """The addresses a POST's events may act on, found with one query per slice."""
+    """The addresses a POST's events may act on, found with one query per slice when the
+    first of them is asked for (most POSTs, of deliveries, opens and clicks, ask for none)."""
 
     def __init__(self, connection: sa.Connection, stored: Sequence[StoredEvent]) -> None:
-        ids = sorted({event.subscriber_id for event in stored if event.subscriber_id})
-        self._emails: dict[int, str] = {}
+        self._connection = connection
+        self._stored = stored
+        self._found: dict[int, str] | None = None
+
+    def _emails(self) -> dict[int, str]:
+        if self._found is not None:
+            return self._found
+        ids = sorted({event.subscriber_id for event in self._stored if event.subscriber_id})
+        self._found = {}
         for start in range(0, len(ids), LOOKUP_SLICE):
             chosen = subscribers.c.id.in_(ids[start : start + LOOKUP_SLICE])
             query = sa.select(subscribers.c.id, subscribers.c.email).where(chosen)
-            self._emails.update({row.id: row.email for row in connection.execute(query)})
+            self._found.update({row.id: row.email for row in self._connection.execute(query)})
+        return self._found
 
     def of(self, stored: StoredEvent) -> Target | None:
         key = stored.event.email_key
@@ -48,7 +57,7 @@ class Targets:
             return None
         if stored.subscriber_id is None:
             return Target(key, key, None)
-        email = self._emails.get(stored.subscriber_id)
+        email = self._emails().get(stored.subscriber_id)
         return None if email is None else Target(key, email, stored.subscriber_id)
 
 

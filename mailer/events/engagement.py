@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from mailer.config import Settings
 from mailer.db.tables import deliveries, events
 from mailer.events.automated_clicks import judge_clicks
+from mailer.events.many import execute_many
 from mailer.events.store_types import StoredEvent
 
 Pair = tuple[int, int]
@@ -50,7 +51,8 @@ def record_engagement(
         return
     judgement = judge_clicks(connection, clicks, settings.tracking.automated_click_seconds)
     if judgement.machine:
-        connection.execute(
+        execute_many(
+            connection,
             sa.update(events)
             .where(events.c.id == sa.bindparam("event_id"))
             .values(machine=sa.bindparam("automated")),
@@ -88,7 +90,8 @@ def _keep_earliest(connection: sa.Connection, firsts: dict[Pair, Firsts]) -> Non
         stored = deliveries.c[column]
         new = sa.bindparam(f"new_{column}", type_=sa.BigInteger)
         values[column] = sa.case((sa.or_(stored.is_(None), stored > new), new), else_=stored)
-    connection.execute(
+    execute_many(
+        connection,
         sa.update(deliveries)
         .where(
             deliveries.c.campaign_id == sa.bindparam("on_campaign"),

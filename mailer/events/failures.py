@@ -25,6 +25,8 @@ from mailer.events.kinds import is_permanent_bounce, is_temporary_failure, tempo
 from mailer.events.store_types import StoredEvent
 
 DAY_SECONDS = 86_400
+# The kinds of event any rule here acts on (most of a POST is of none of them).
+ACTING_KINDS = frozenset({"bounce", "deferred", "dropped", "spamreport"})
 # SendGrid's reasons for dropping a message that mean the address should not be mailed.
 DROP_REASONS = {
     "bounced address": "bounce",
@@ -45,10 +47,12 @@ def suppress_failures(
     chosen: list[tuple[Target, str, str]] = []
     temporary: list[tuple[StoredEvent, Target]] = []
     for stored in new_events:
+        event = stored.event
+        if event.kind not in ACTING_KINDS:
+            continue
         target = targets.of(stored)
         if target is None:
             continue
-        event = stored.event
         if is_permanent_bounce(event):
             chosen.append(
                 (target, "bounce", bounce_detail("SendGrid bounce", event.status, event.reason))

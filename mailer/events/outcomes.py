@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from mailer.db.tables import deliveries
 from mailer.events.kinds import OUTCOME_RANK, outcome_of
+from mailer.events.many import execute_many
 from mailer.events.store_types import StoredEvent
 
 PAIR_SLICE = 500
@@ -56,7 +57,8 @@ def record_outcomes(connection: sa.Connection, new_events: Sequence[StoredEvent]
         if best[pair].beats(current)
     ]
     if changes:
-        connection.execute(
+        execute_many(
+            connection,
             sa.update(deliveries)
             .where(
                 deliveries.c.campaign_id == sa.bindparam("on_campaign"),

@@ -21,8 +21,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from mailer.config import Settings
 from mailer.db.engine import write_transaction
-from mailer.db.tables import batches, campaigns, event_urls, events, subscribers
+from mailer.db.tables import batches, campaigns, event_urls, subscribers
 from mailer.delivery.settle import settle_new_events
+from mailer.events.event_rows import EventRow, insert_new
 from mailer.events.parse import ParsedBatch, ParsedEvent
 from mailer.events.rules import apply_events
 from mailer.events.store_types import Ingested, StoredEvent
@@ -56,31 +57,28 @@ def insert_events(connection: sa.Connection, parsed: Sequence[ParsedEvent]) -> l
     ledger = _Ledger(connection, list(unique.values()))
     url_ids = _url_ids(connection, {event.url for event in unique.values() if event.url})
     rows = {
-        sg_event_id: ledger.row(event, url_ids.get(event.url or ""))
+        sg_event_id: ledger.row(event, url_ids.get(event.url) if event.url else None)
         for sg_event_id, event in unique.items()
     }
-    statement = (
-        _insert(connection, events)
-        .on_conflict_do_nothing(index_elements=["sg_event_id"])
-        .returning(events.c.id, events.c.sg_event_id)
-    )
     # In one order for every server: two that store overlapping batches at once (SendGrid
     # posting again before the first answer) then wait for each other instead of deadlocking.
-    ordered = [rows[sg_event_id] for sg_event_id in sorted(rows)]
-    new_ids = {row.sg_event_id: int(row.id) for row in connection.execute(statement, ordered)}
-    return [
-        StoredEvent(
-            id=new_ids[sg_event_id],
-            event=event,
-            campaign_id=rows[sg_event_id]["campaign_id"],
-            subscriber_id=rows[sg_event_id]["subscriber_id"],
-            batch_id=rows[sg_event_id]["batch_id"],
-            email_key=rows[sg_event_id]["email_key"],
-            url_id=rows[sg_event_id]["url_id"],
-        )
-        for sg_event_id, event in unique.items()
-        if sg_event_id in new_ids
-    ]
+    new_ids = insert_new(connection, [rows[sg_event_id] for sg_event_id in sorted(rows)])
+    stored = []
+    for sg_event_id, event in unique.items():
+        if sg_event_id in new_ids:
+            row = rows[sg_event_id]
+            stored.append(
+                StoredEvent(
+                    new_ids[sg_event_id],
+                    event,
+                    row.campaign_id,
+                    row.subscriber_id,
+                    row.batch_id,
+                    row.email_key,
+                    row.url_id,
+                )
+            )
+    return stored
 
 
 def _insert(connection: sa.Connection, table: sa.Table) -> Any:
@@ -138,32 +136,32 @@ class _Ledger:
         key = self.keys_by_id[event.subscriber_arg]
         return event.subscriber_arg if event.email_key in (None, key) else None
 
-    def row(self, event: ParsedEvent, url_id: int | None) -> dict[str, Any]:
+    def row(self, event: ParsedEvent, url_id: int | None) -> EventRow:
         batch_id, campaign_id = self.batches.get(event.message_id or "", (None, None))
         if campaign_id is None and event.campaign_arg in self.campaigns:
             campaign_id = event.campaign_arg
         subscriber_id = self._by_arg(event)
         if subscriber_id is None and event.email_key is not None:
             subscriber_id = self.ids_by_key.get(event.email_key)
-        return {
-            "sg_event_id": event.sg_event_id,
-            "kind": event.kind,
-            "occurred_at": event.occurred_at,
-            "campaign_id": campaign_id,
-            "subscriber_id": subscriber_id,
-            "batch_id": batch_id,
+        return EventRow(
+            event.sg_event_id,
+            event.kind,
+            event.occurred_at,
+            campaign_id,
+            subscriber_id,
+            batch_id,
             # The address only when no subscriber holds it: the rules need it to suppress
             # an address mailer has no subscriber for (or no longer has).
-            "email_key": event.email_key if subscriber_id is None else None,
-            "reason": event.reason,
-            "status": event.status,
-            "bounce_type": event.bounce_type,
-            "classification": event.classification,
-            "url_id": url_id,
-            "machine": event.machine,
-            "asm_group_id": event.asm_group_id,
-            "extra": event.extra,
-        }
+            event.email_key if subscriber_id is None else None,
+            event.reason,
+            event.status,
+            event.bounce_type,
+            event.classification,
+            url_id,
+            event.machine,
+            event.asm_group_id,
+            event.extra,
+        )
 
 
 def _rows_in(
