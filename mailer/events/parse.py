@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -52,7 +52,7 @@ EXTRA_MAX_DEPTH = 16
 TIMESTAMP_MAX = 2**40
 ID_MAX = 2**63 - 1
 GROUP_ID_MAX = 2**31 - 1
-ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+ID_DIGITS_MAX = 19
 # A per-person link of mailer's public pages: the segment after the page's name is a token.
 PERSONAL_LINK = re.compile(r"^([^?#]*/(?:unsubscribe|preferences|confirm)/)[^/?#].*\Z", re.DOTALL)
 # Fields of a known event read into columns (or, like the address, never stored as such).
@@ -65,8 +65,9 @@ class NotEventBatch(ValueError):
     """The body is not a JSON array (not JSON, not UTF-8, or another JSON value)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedEvent:
+# A NamedTuple, not a frozen dataclass: as immutable, and made about twice as fast (a POST
+# makes thousands).
+class ParsedEvent(NamedTuple):
     sg_event_id: str
     kind: str
     occurred_at: int
@@ -104,8 +105,11 @@ def parse_batch(body: bytes) -> ParsedBatch:
     if not isinstance(items, list):
         raise NotEventBatch("not a JSON array of events")
     batch = ParsedBatch(received=len(items))
+    # A POST names each address several times (processed, delivered, open...): each is
+    # normalized once.
+    keys: dict[str, str | None] = {}
     for item in items:
-        event = parse_event(item)
+        event = parse_event(item, keys)
         if event is None:
             batch.malformed += 1
         else:
@@ -113,35 +117,42 @@ def parse_batch(body: bytes) -> ParsedBatch:
     return batch
 
 
-def parse_event(item: Any) -> ParsedEvent | None:
+def parse_event(item: Any, keys: dict[str, str | None] | None = None) -> ParsedEvent | None:
     """One event, or None when it cannot be stored (not an object, or its identity is
-    missing or unusable)."""
+    missing or unusable). ``keys``: addresses already normalized, and their keys."""
     if not isinstance(item, dict):
         return None
-    sg_event_id = _required_text(item.get("sg_event_id"), SG_EVENT_ID_MAX)
-    kind = _required_text(item.get("event"), KIND_MAX)
-    occurred_at = item.get("timestamp")
+    get = item.get
+    sg_event_id = _required_text(get("sg_event_id"), SG_EVENT_ID_MAX)
+    kind = _required_text(get("event"), KIND_MAX)
+    occurred_at = get("timestamp")
     if sg_event_id is None or kind is None or not _is_int(occurred_at, 0, TIMESTAMP_MAX):
         return None
     assert isinstance(occurred_at, int)
-    known = kind in KNOWN_KINDS
+    email = get("email")
+    if keys is None or not isinstance(email, str):
+        email_key = _email_key(email)
+    elif email in keys:
+        email_key = keys[email]
+    else:
+        email_key = keys[email] = _email_key(email)
     return ParsedEvent(
-        sg_event_id=sg_event_id,
-        kind=kind,
-        occurred_at=occurred_at,
-        campaign_arg=parse_id(item.get(CAMPAIGN_ARG), ID_MAX),
-        subscriber_arg=parse_id(item.get(SUBSCRIBER_ARG), ID_MAX),
-        message_id=_request_id(item.get("sg_message_id")),
-        email_key=_email_key(item.get("email")),
-        reason=_text(item.get("reason"), REASON_MAX) or _text(item.get("response"), REASON_MAX),
-        status=_text(item.get("status"), STATUS_MAX),
-        bounce_type=_text(item.get("type"), BOUNCE_TYPE_MAX),
-        classification=_text(item.get("bounce_classification"), CLASSIFICATION_MAX),
-        url=click_url(item.get("url")) if kind == "click" else None,
+        sg_event_id,
+        kind,
+        occurred_at,
+        campaign_arg=parse_id(get(CAMPAIGN_ARG), ID_MAX),
+        subscriber_arg=parse_id(get(SUBSCRIBER_ARG), ID_MAX),
+        message_id=_request_id(get("sg_message_id")),
+        email_key=email_key,
+        reason=_text(get("reason"), REASON_MAX) or _text(get("response"), REASON_MAX),
+        status=_text(get("status"), STATUS_MAX),
+        bounce_type=_text(get("type"), BOUNCE_TYPE_MAX),
+        classification=_text(get("bounce_classification"), CLASSIFICATION_MAX),
+        url=click_url(get("url")) if kind == "click" else None,
         machine=_machine_open(item) if kind == "open" else None,
-        asm_group_id=parse_id(item.get("asm_group_id"), GROUP_ID_MAX),
-        user_agent=_text(item.get("useragent"), USER_AGENT_MAX),
-        extra=None if known else _extra(item),
+        asm_group_id=parse_id(get("asm_group_id"), GROUP_ID_MAX),
+        user_agent=_text(get("useragent"), USER_AGENT_MAX),
+        extra=None if kind in KNOWN_KINDS else _extra(item),
     )
 
 
@@ -157,8 +168,11 @@ def click_url(value: Any) -> str | None:
 def parse_id(value: Any, maximum: int) -> int | None:
     """A positive id from a custom arg (a string of ASCII digits, as mailer sends it) or a
     JSON integer; None for anything else ("1e9", "-1", "١٢", 0, true, too large)."""
+    if value is None:
+        return None
     if isinstance(value, str):
-        if not ASCII_DIGITS.fullmatch(value):
+        # ASCII digits only (of an ASCII string, isdigit() accepts 0-9 alone).
+        if not (0 < len(value) <= ID_DIGITS_MAX and value.isascii() and value.isdigit()):
             return None
         value = int(value)
     if not _is_int(value, 1, maximum):
