@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mailer.db.tables import batches, deliveries, suppressions
+from mailer.events.parse import click_url
 from tests.conftest import CliResult, Project
 from tests.events_helpers import KEY_VARIABLE
 from tests.sending import API_KEY, fill_list, received, summary, use_emulator
@@ -112,6 +113,32 @@ def _events_settled(url: str) -> None:
         time.sleep(0.1)
 
 
+def _assert_report_matches(cli: Cli, campaign_id: int, posted: list[dict[str, Any]]) -> None:
+    mine = [e for e in posted if e.get("mailer_campaign") == str(campaign_id)]
+
+    def who(kind: str, also: Callable[[dict[str, Any]], bool] = lambda e: True) -> int:
+        return len({e["email"] for e in mine if e["event"] == kind and also(e)})
+
+    def total(kind: str) -> int:
+        return sum(1 for e in mine if e["event"] == kind)
+
+    result = cli("campaigns", "report", str(campaign_id), "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["processed"] == who("processed") == RECIPIENTS
+    assert report["delivered"] == who("delivered")
+    assert report["bounced"]["permanent"] == who("bounce", lambda e: e["type"] == "bounce")
+    assert report["opens"]["unique"] == who("open") and report["opens"]["total"] == total("open")
+    human = who("open", lambda e: not e.get("sg_machine_open"))
+    assert report["opens"]["unique_without_machine"] == human
+    assert report["clicks"]["unique"] == who("click")
+    assert report["clicks"]["total"] == total("click")
+    # Stored as mailer keeps click URLs: a per-person link without its token.
+    by_url = Counter(click_url(e["url"]) for e in mine if e["event"] == "click")
+    assert {link["url"]: link["total"] for link in report["links"]} == dict(by_url)
+    assert sum(report["events"].values()) == len(mine)
+
+
 def _show(cli: Cli, campaign_id: int) -> dict[str, Any]:
     shown = cli("campaigns", "show", str(campaign_id), "--json")
     assert shown.code == 0, shown.err
@@ -163,6 +190,9 @@ def test_a_killed_send_is_settled_by_events_with_nobody_twice_or_lost(
     assert shown["in_doubt_confirmed_by_events"] == BATCH - after_events["counts"]["in_doubt"]
     copies = Counter(message["to"] for message in received(url))
     assert set(copies) == set(emails) and max(copies.values()) == 1
+
+    # The report agrees with what the emulator says it posted for the campaign.
+    _assert_report_matches(cli, campaign["id"], _events(url))
 
     # The emulator's permanent bounces are suppressed, and the next campaign skips them.
     bounced = {e["email"] for e in _events(url) if e["event"] == "bounce" and e["type"] == "bounce"}
