@@ -15,7 +15,8 @@ from mailer.audience.csv_import import import_csv
 from mailer.audience.lists import create_list, delete_list
 from mailer.audience.subscribers import show_subscriber
 from mailer.audience.suppressions import suppress
-from mailer.db.tables import consent_events, lists, subscribers
+from mailer.db.tables import consent_events, event_urls, lists, subscribers
+from mailer.db.tables import events as event_rows
 from mailer.errors import FieldError
 from mailer.links import PREFERENCES, UNSUBSCRIBE, link_url
 from mailer.services import preferences as prefs
@@ -266,3 +267,39 @@ def test_a_batch_answers_each_link_on_its_own_and_changes_each_membership_once(
     first = results[0]
     assert isinstance(first, LinkOutcome) and first.list_title == "Weekly"
     assert prefs.load_preferences(mailer, first.preferences_token).email == "ada@example.com"
+
+
+def test_downloaded_data_holds_the_events_of_ones_mail_and_erasure_removes_them(
+    mailer: Mailer,
+) -> None:
+    with mailer.engine.begin() as connection:
+        ada, bo = (
+            connection.execute(
+                sa.select(subscribers.c.id).where(subscribers.c.email_key == email)
+            ).scalar_one()
+            for email in ("ada@example.com", "bo@example.com")
+        )
+        url_id = connection.execute(
+            sa.insert(event_urls).values(url_hash="h" * 64, url="https://example.com/story")
+        ).inserted_primary_key[0]
+        connection.execute(
+            sa.insert(event_rows),
+            [
+                {"sg_event_id": "a1", "kind": "open", "occurred_at": 1_764_950_400,
+                 "subscriber_id": ada, "machine": True, "url_id": None},
+                {"sg_event_id": "a2", "kind": "click", "occurred_at": 1_764_950_460,
+                 "subscriber_id": ada, "machine": False, "url_id": url_id},
+                {"sg_event_id": "b1", "kind": "open", "occurred_at": 1_764_950_400,
+                 "subscriber_id": bo, "machine": False, "url_id": None},
+            ],
+        )  # fmt: skip
+    link = token(mailer, PREFERENCES, "ada@example.com")
+    data = prefs.data_of(mailer, link)
+    assert [(e["event"], e["at"], e["url"]) for e in data["events"]] == [
+        ("open", "2025-12-05T16:00:00Z", None),
+        ("click", "2025-12-05T16:01:00Z", "https://example.com/story"),
+    ]
+    prefs.erase(mailer, link)
+    with mailer.engine.connect() as connection:
+        left = connection.execute(sa.select(event_rows.c.sg_event_id)).scalars().all()
+    assert left == ["b1"]  # Bo's events are his, and stay
