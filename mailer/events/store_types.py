@@ -4,12 +4,12 @@ tied to, and the counts the webhook answers with."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mailer.events.parse import ParsedEvent
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):
     """An event stored by this POST (not seen before), as its row holds it."""
 
     id: int
