@@ -66,6 +66,8 @@ bench: $(STAMP) wrk
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/send.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/events.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) out
