@@ -13,10 +13,9 @@ from alembic import command
 from mailer.config import Settings
 from mailer.db.engine import create_db_engine
 from mailer.db.migrate import _alembic_config, migrate
-from mailer.db.tables import batches, campaigns
 from mailer.events.parse import parse_batch
 from mailer.events.store import store_batch
-from tests.events_helpers import event, stored
+from tests.events_helpers import add_campaign_batch, event, stored
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
@@ -25,31 +24,7 @@ def test_events_of_batches_sent_before_the_upgrade_are_tied_to_them(database_url
     engine = create_db_engine(database_url)
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "0011")
-    with engine.begin() as connection:
-        campaign_id = connection.execute(
-            sa.insert(campaigns)
-            .values(
-                issue_number=86,
-                issue_file="086.md",
-                list_name="weekly",
-                transport="sendgrid",
-                status="sent",
-                created_at=NOW,
-                updated_at=NOW,
-            )
-            .returning(campaigns.c.id)
-        ).scalar_one()
-        batch_id = connection.execute(
-            sa.insert(batches)
-            .values(
-                campaign_id=campaign_id,
-                status="sent",
-                size=2,
-                message_id="oldrequest",
-                created_at=NOW,
-            )
-            .returning(batches.c.id)
-        ).scalar_one()
+    campaign_id, batch_id = add_campaign_batch(engine, "oldrequest")
     migrate(engine)
     with engine.connect() as connection:
         indexes = {index["name"] for index in sa.inspect(connection).get_indexes("batches")}
