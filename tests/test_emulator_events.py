@@ -29,9 +29,16 @@ from tests.sending import API_KEY
 
 FOLLOW_UPS = {"dropped", "deferred", "bounce", "delivered", "open", "click", "spamreport"}
 BUSY_RATES = EventRates(
-    delivered=0.9, bounce=0.1, blocked=0.1, deferred=0.2, drop=0.1,
-    open=0.5, machine_open=0.5, click=0.5, spam=0.1,
-)  # fmt: skip
+    delivered=0.9,
+    bounce=0.1,
+    blocked=0.1,
+    deferred=0.2,
+    drop=0.1,
+    open=0.5,
+    machine_open=0.5,
+    click=0.5,
+    spam=0.1,
+)
 
 
 class Clock:
@@ -73,9 +80,11 @@ def _emulator(
         PosterOptions(
             target, backoff_first_seconds=10.0, retry_for_seconds=3600.0, quiet_seconds=0.0
         ),
-        key, EventMaker(BUSY_RATES, seed), clock=clock,
+        key,
+        EventMaker(BUSY_RATES, seed),
+        clock=clock,
         log=(log if log is not None else []).append,
-    )  # fmt: skip
+    )
     server, url = serve_in_thread(SendGridEmulator(EmulatorOptions(), poster))
     try:
         yield poster, url, clock
@@ -87,9 +96,11 @@ def _emulator(
 def mail_send(url: str, body: dict[str, Any]) -> str:
     """POSTs a request; returns its X-Message-Id."""
     request = urllib.request.Request(
-        f"{url}/v3/mail/send", data=json.dumps(body).encode(), method="POST",
+        f"{url}/v3/mail/send",
+        data=json.dumps(body).encode(),
+        method="POST",
         headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 202
         return str(response.headers["X-Message-Id"])
@@ -109,14 +120,18 @@ def campaign(count: int, start: int = 0, extra_args: int = 0) -> dict[str, Any]:
         "subject": "Issue 87",
         "content": [
             {"type": "text/plain", "value": "Read https://n.example.com/87"},
-            {"type": "text/html", "value": (
-                '<p><a href="https://n.example.com/87?r=@@token@@&amp;x=1">Read</a> '
-                "<a class='u' href='https://n.example.com/u/@@token@@'>Unsubscribe</a> "
-                '<a href="mailto:news@example.com">Write</a></p>')},
+            {
+                "type": "text/html",
+                "value": (
+                    '<p><a href="https://n.example.com/87?r=@@token@@&amp;x=1">Read</a> '
+                    "<a class='u' href='https://n.example.com/u/@@token@@'>Unsubscribe</a> "
+                    '<a href="mailto:news@example.com">Write</a></p>'
+                ),
+            },
         ],
         "categories": ["weekly"],
         "custom_args": {"mailer_campaign": "12"},
-    }  # fmt: skip
+    }
 
 
 def inspect(url: str, what: str) -> Any:
@@ -174,9 +189,14 @@ def test_every_recipient_gets_one_processed_and_its_follow_ups() -> None:
                 assert event["type"] in ("bounce", "blocked")
                 assert event["status"][0] == ("5" if event["type"] == "bounce" else "4")
                 assert event["bounce_classification"] in (
-                    "Invalid Address", "Technical", "Content", "Reputation",
-                    "Frequency or Volume", "Mailbox Unavailable", "Unclassified",
-                )  # fmt: skip
+                    "Invalid Address",
+                    "Technical",
+                    "Content",
+                    "Reputation",
+                    "Frequency or Volume",
+                    "Mailbox Unavailable",
+                    "Unclassified",
+                )
             if event["event"] == "dropped":
                 assert event["reason"] in (
                     "Bounced Address",
@@ -282,8 +302,10 @@ def test_a_batch_refused_past_the_retry_period_is_given_up_loudly() -> None:
         summary = inspect(url, "summary")["events"]
     made = sum(summary["generated"].values())
     assert summary["abandoned"] == made and summary["posted"] == summary["waiting"] == 0
-    assert log == [f"Gave up on a batch of {made} events after 7 attempts over 3600 s: "
-                   "the receiver answered 500."]  # fmt: skip
+    assert log == [
+        f"Gave up on a batch of {made} events after 7 attempts over 3600 s: "
+        "the receiver answered 500."
+    ]
 
 
 def test_events_are_made_once_requests_stop_coming_or_too_many_wait() -> None:
@@ -320,8 +342,11 @@ def emulator_command(*args: str) -> subprocess.Popen[str]:
     env = {key: value for key, value in os.environ.items() if key != "MAILER_CONFIG"}
     return subprocess.Popen(
         [sys.executable, "-m", "mailer", "emulate", "sendgrid", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_the_command_prints_its_key_and_posts_what_is_left_when_stopped(tmp_path: Path) -> None:
@@ -329,9 +354,15 @@ def test_the_command_prints_its_key_and_posts_what_is_left_when_stopped(tmp_path
     with running_receiver("") as receiver:
         # An hour between posts: the events can only come from the last flush at SIGTERM.
         process = emulator_command(
-            "--events-to", receiver.url, "--events-key", str(key_file),
-            "--events-interval", "3600", "--seed", "5",
-        )  # fmt: skip
+            "--events-to",
+            receiver.url,
+            "--events-key",
+            str(key_file),
+            "--events-interval",
+            "3600",
+            "--seed",
+            "5",
+        )
         assert process.stdout is not None
         url = process.stdout.readline().rsplit(" ", 1)[-1].strip()
         printed_key = process.stdout.readline().strip()
@@ -350,8 +381,11 @@ def test_events_left_undelivered_at_the_stop_are_told_and_fail_the_exit(tmp_path
     key = WebhookKey.generate()
     with running_receiver(key.public_base64(), statuses=[500] * 10) as receiver:
         process = emulator_command(
-            "--events-to", receiver.url, "--events-interval", "3600",
-        )  # fmt: skip
+            "--events-to",
+            receiver.url,
+            "--events-interval",
+            "3600",
+        )
         assert process.stdout is not None
         url = process.stdout.readline().rsplit(" ", 1)[-1].strip()
         mail_send(url, campaign(3))

@@ -73,14 +73,37 @@ def loop(db_project: Project, tmp_path: Path) -> Iterator[tuple[WebServer, str]]
     with running_server(db_project, {KEY_VARIABLE: public_key}) as server:
         emulator = subprocess.Popen(
             _mailer(
-                db_project, "emulate", "sendgrid", "--port", "0", "--seed", "5",
-                "--latency", "0.3", "--events-to", server.url("/webhooks/sendgrid"),
-                "--events-key", str(key_path), "--events-interval", "0.2",
-                "--bounce-rate", "0.1", "--blocked-rate", "0", "--drop-rate", "0",
-                "--spam-rate", "0", "--deferred-rate", "0",
+                db_project,
+                "emulate",
+                "sendgrid",
+                "--port",
+                "0",
+                "--seed",
+                "5",
+                "--latency",
+                "0.3",
+                "--events-to",
+                server.url("/webhooks/sendgrid"),
+                "--events-key",
+                str(key_path),
+                "--events-interval",
+                "0.2",
+                "--bounce-rate",
+                "0.1",
+                "--blocked-rate",
+                "0",
+                "--drop-rate",
+                "0",
+                "--spam-rate",
+                "0",
+                "--deferred-rate",
+                "0",
             ),
-            env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+            env=_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             assert emulator.stdout is not None
             url = emulator.stdout.readline().rsplit(" ", 1)[-1].strip()
@@ -161,8 +184,10 @@ def test_a_killed_send_is_settled_by_events_with_nobody_twice_or_lost(
 
     sending = subprocess.Popen(
         _mailer(db_project, "send", "87", "--list", "weekly", "--yes"),
-        env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     # Killed while a request is on the wire (each takes 0.3 s), after one batch has gone.
     on_the_wire = sa.select(sa.func.count()).where(batches.c.status == "in_flight")
     sent = sa.select(sa.func.count()).where(deliveries.c.status == "sent")

@@ -285,14 +285,32 @@ def test_downloaded_data_holds_the_events_of_ones_mail_and_erasure_removes_them(
         connection.execute(
             sa.insert(event_rows),
             [
-                {"sg_event_id": "a1", "kind": "open", "occurred_at": 1_764_950_400,
-                 "subscriber_id": ada, "machine": True, "url_id": None},
-                {"sg_event_id": "a2", "kind": "click", "occurred_at": 1_764_950_460,
-                 "subscriber_id": ada, "machine": False, "url_id": url_id},
-                {"sg_event_id": "b1", "kind": "open", "occurred_at": 1_764_950_400,
-                 "subscriber_id": bo, "machine": False, "url_id": None},
+                {
+                    "sg_event_id": "a1",
+                    "kind": "open",
+                    "occurred_at": 1_764_950_400,
+                    "subscriber_id": ada,
+                    "machine": True,
+                    "url_id": None,
+                },
+                {
+                    "sg_event_id": "a2",
+                    "kind": "click",
+                    "occurred_at": 1_764_950_460,
+                    "subscriber_id": ada,
+                    "machine": False,
+                    "url_id": url_id,
+                },
+                {
+                    "sg_event_id": "b1",
+                    "kind": "open",
+                    "occurred_at": 1_764_950_400,
+                    "subscriber_id": bo,
+                    "machine": False,
+                    "url_id": None,
+                },
             ],
-        )  # fmt: skip
+        )
     link = token(mailer, PREFERENCES, "ada@example.com")
     data = prefs.data_of(mailer, link)
     assert [(e["event"], e["at"], e["url"]) for e in data["events"]] == [

@@ -125,10 +125,16 @@ def sendgrid_command(
         store=store,
     )
     rates = EventRates(
-        delivered=delivered_rate, bounce=bounce_rate, blocked=blocked_rate,
-        deferred=deferred_rate, drop=drop_rate, open=open_rate,
-        machine_open=machine_open_rate, click=click_rate, spam=spam_rate,
-    )  # fmt: skip
+        delivered=delivered_rate,
+        bounce=bounce_rate,
+        blocked=blocked_rate,
+        deferred=deferred_rate,
+        drop=drop_rate,
+        open=open_rate,
+        machine_open=machine_open_rate,
+        click=click_rate,
+        spam=spam_rate,
+    )
     if rates.problems():
         raise MailerError("; ".join(rates.problems()))
     poster = (

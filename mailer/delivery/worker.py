@@ -135,8 +135,10 @@ class CampaignRunner:
             self._decided[campaign_id] = newest
             log.info(
                 "campaign %s: %s in-doubt recipients confirmed by SendGrid's events, %s resent",
-                campaign_id, done.confirmed, done.count,
-            )  # fmt: skip
+                campaign_id,
+                done.confirmed,
+                done.count,
+            )
             if done.count:
                 resent.append(campaign_id)
         return resent

@@ -32,22 +32,27 @@ DROP_REASONS = ("Bounced Address", "Unsubscribed Address", "Spam Reporting Addre
 # (status, reason, bounce_classification): SendGrid's classifications, with replies like
 # the ones receiving servers give for each.
 PERMANENT_BOUNCES = (
-    ("5.1.1", "550 5.1.1 The email account that you tried to reach does not exist",
-     "Invalid Address"),
-    ("5.2.1", "550 5.2.1 The email account that you tried to reach is disabled",
-     "Mailbox Unavailable"),
+    (
+        "5.1.1",
+        "550 5.1.1 The email account that you tried to reach does not exist",
+        "Invalid Address",
+    ),
+    (
+        "5.2.1",
+        "550 5.2.1 The email account that you tried to reach is disabled",
+        "Mailbox Unavailable",
+    ),
     ("5.7.1", "550 5.7.1 Message rejected: content looks like spam", "Content"),
     ("5.0.0", "550 5.0.0 Requested action not taken", "Unclassified"),
-)  # fmt: skip
+)
 TEMPORARY_BLOCKS = (
     ("4.7.0", "421 4.7.0 IP not in good standing: try again later", "Reputation"),
-    ("4.7.28", "421 4.7.28 Unusual rate of mail from your IP: rate limited",
-     "Frequency or Volume"),
+    ("4.7.28", "421 4.7.28 Unusual rate of mail from your IP: rate limited", "Frequency or Volume"),
     ("4.4.2", "421 4.4.2 Connection dropped during transfer", "Technical"),
     ("4.2.2", "452 4.2.2 The recipient's mailbox is full", "Mailbox Unavailable"),
     ("4.7.1", "450 4.7.1 Message content temporarily refused", "Content"),
     ("4.0.0", "451 4.0.0 Temporary failure", "Unclassified"),
-)  # fmt: skip
+)
 DEFERRAL_RESPONSES = (
     "451 4.7.1 Greylisted, please try again later",
     "421 4.7.0 Try again later, closing connection",
@@ -248,37 +253,66 @@ class EventMaker:
         fate = _dice(self._key, address)
         events.append({**base, "timestamp": start, "event": "processed", "sg_event_id": ids()})
         if fate[0] < under.drop:
-            events.append({
-                **base, "timestamp": start, "event": "dropped", "sg_event_id": ids(),
-                "reason": _pick(DROP_REASONS, fate[1]), "status": "5.0.0",
-            })  # fmt: skip
+            events.append(
+                {
+                    **base,
+                    "timestamp": start,
+                    "event": "dropped",
+                    "sg_event_id": ids(),
+                    "reason": _pick(DROP_REASONS, fate[1]),
+                    "status": "5.0.0",
+                }
+            )
             return None
         at = start + 1
         if fate[2] < under.deferred:
             response = _pick(DEFERRAL_RESPONSES, fate[4])
             for attempt in range(1, 2 + _scaled(fate[3], 3)):
-                events.append({
-                    **base, "timestamp": at, "event": "deferred", "sg_event_id": ids(),
-                    "attempt": str(attempt), "response": response, "ip": SENDING_IP,
-                })  # fmt: skip
+                events.append(
+                    {
+                        **base,
+                        "timestamp": at,
+                        "event": "deferred",
+                        "sg_event_id": ids(),
+                        "attempt": str(attempt),
+                        "response": response,
+                        "ip": SENDING_IP,
+                    }
+                )
                 at += 5 * attempt
         if fate[0] < under.failed:
             permanent = fate[0] < under.bounce
             status, reason, classification = _pick(
                 PERMANENT_BOUNCES if permanent else TEMPORARY_BLOCKS, fate[5]
             )
-            events.append({
-                **base, "timestamp": at, "event": "bounce", "sg_event_id": ids(),
-                "type": "bounce" if permanent else "blocked", "status": status, "reason": reason,
-                "bounce_classification": classification, "ip": SENDING_IP, "tls": 1,
-            })  # fmt: skip
+            events.append(
+                {
+                    **base,
+                    "timestamp": at,
+                    "event": "bounce",
+                    "sg_event_id": ids(),
+                    "type": "bounce" if permanent else "blocked",
+                    "status": status,
+                    "reason": reason,
+                    "bounce_classification": classification,
+                    "ip": SENDING_IP,
+                    "tls": 1,
+                }
+            )
             return None
         if fate[6] >= under.delivered:
             return None  # still being retried: SendGrid keeps trying deferred mail for 72 hours
-        events.append({
-            **base, "timestamp": at, "event": "delivered", "sg_event_id": ids(),
-            "response": "250 2.0.0 OK", "ip": SENDING_IP, "tls": 1,
-        })  # fmt: skip
+        events.append(
+            {
+                **base,
+                "timestamp": at,
+                "event": "delivered",
+                "sg_event_id": ids(),
+                "response": "250 2.0.0 OK",
+                "ip": SENDING_IP,
+                "tls": 1,
+            }
+        )
         return at
 
     def _engagement(
@@ -309,11 +343,17 @@ class EventMaker:
             found = clickable(targets.get(), substitutions)
             if found:
                 index = _scaled(dice[6], len(found))
-                events.append({
-                    **base, "timestamp": delivered_at + 30 + _scaled(dice[7], 900),
-                    "event": "click", "sg_event_id": ids(), "url": found[index],
-                    "url_offset": {"index": index, "type": "html"}, **reader,
-                })  # fmt: skip
+                events.append(
+                    {
+                        **base,
+                        "timestamp": delivered_at + 30 + _scaled(dice[7], 900),
+                        "event": "click",
+                        "sg_event_id": ids(),
+                        "url": found[index],
+                        "url_offset": {"index": index, "type": "html"},
+                        **reader,
+                    }
+                )
         if dice[8] < under.spam:
             at = delivered_at + 60 + _scaled(dice[9], 3600)
             events.append({**base, "timestamp": at, "event": "spamreport", "sg_event_id": ids()})
