@@ -20,7 +20,7 @@ from mailer.render.pipeline import Renderer
 
 REPO = Path(__file__).resolve().parent.parent
 # The web harness: real `mailer serve` processes and a headless Chromium (see web_server.py).
-pytest_plugins = ["tests.web_server"]
+pytest_plugins = ["tests.web_server", "tests.report_fixtures"]
 POSTAL_ADDRESS = "Room 1201, 88 Example Road, Shanghai 200000, China"
 
 

@@ -106,14 +106,28 @@ def _print(data: dict[str, Any], console: Console) -> None:
         console.print("No events from SendGrid for this campaign yet.")
 
 
+RecountOption = Annotated[
+    bool,
+    typer.Option(
+        "--recount",
+        help="Count from the stored events themselves rather than the tallies kept as they "
+        "arrive (slow on a big campaign; a check of the tallies).",
+    ),
+]
+
+
 def report_command(
-    ctx: typer.Context, campaign_id: IdArgument, as_json: JsonOption = False
+    ctx: typer.Context,
+    campaign_id: IdArgument,
+    as_json: JsonOption = False,
+    recount: RecountOption = False,
 ) -> None:
     """What happened to a campaign's mail: delivered, bounced, dropped, complaints,
     unsubscribes, opens, clicks per link, and a timeline by hour (UTC)."""
     from mailer.events.report import campaign_report
 
-    data = campaign_report(app_context(ctx).engine, campaign_id).as_json()
+    report = campaign_report(app_context(ctx).engine, campaign_id, recount=recount)
+    data = report.as_json()
     if as_json:
         print_json(data)
     else:

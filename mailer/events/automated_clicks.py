@@ -54,6 +54,8 @@ class ClickJudgement:
     """Each click's verdict by event id: the new clicks and the earlier ones re-judged."""
     rejudged_pairs: set[Pair] = field(default_factory=set)
     """(campaign, subscriber) whose earlier clicks became automated."""
+    rejudged_at: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Each earlier click that became automated: its (campaign, time), to count it so."""
 
 
 def judge_clicks(
@@ -150,3 +152,4 @@ def _judge_bursts(
             elif not row.machine:
                 judgement.machine[row.id] = True
                 judgement.rejudged_pairs.add(pair)
+                judgement.rejudged_at[row.id] = (row.campaign_id, row.occurred_at)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from mailer.config import Settings
 from mailer.db.tables import deliveries, events
-from mailer.events.automated_clicks import judge_clicks
+from mailer.events.automated_clicks import ClickJudgement, judge_clicks
 from mailer.events.many import execute_many
 from mailer.events.store_types import StoredEvent
 
@@ -44,11 +44,12 @@ class Firsts:
 
 def record_engagement(
     connection: sa.Connection, new_events: Sequence[StoredEvent], settings: Settings
-) -> None:
+) -> ClickJudgement:
+    """Store each click's verdict and the first opens and clicks; the verdicts."""
     opens = [stored for stored in new_events if stored.event.kind == "open"]
     clicks = [stored for stored in new_events if stored.event.kind == "click"]
     if not opens and not clicks:
-        return
+        return ClickJudgement()
     judgement = judge_clicks(connection, clicks, settings.tracking.automated_click_seconds)
     if judgement.machine:
         execute_many(
@@ -61,7 +62,7 @@ def record_engagement(
     engaged = [*opens, *clicks]
     if not settings.tracking.individual:
         _forget_who(connection, engaged)
-        return
+        return judgement
     firsts: dict[Pair, Firsts] = {}
     for stored in engaged:
         if stored.campaign_id is None or stored.subscriber_id is None:
@@ -79,6 +80,7 @@ def record_engagement(
     _keep_earliest(connection, firsts)
     for pair in sorted(judgement.rejudged_pairs):
         _recount_human_click(connection, pair)
+    return judgement
 
 
 def _keep_earliest(connection: sa.Connection, firsts: dict[Pair, Firsts]) -> None:

@@ -20,6 +20,17 @@ OUTCOME_RANK = {
     "spamreport": 4,
 }
 
+# One bit per kind of delivery event in deliveries.event_kinds: which of them a recipient had,
+# so a report counts the recipients processed, delivered, ... without reading events.
+KIND_BITS = {
+    "processed": 1,
+    "deferred": 2,
+    "delivered": 4,
+    "bounce": 8,
+    "dropped": 16,
+    "spamreport": 32,
+}
+
 
 def is_temporary_failure(event: ParsedEvent) -> bool:
     """A deferral, or a bounce SendGrid calls "blocked" or gives a 4xx status: the address

@@ -6,6 +6,10 @@ order, and a ``processed`` posted after ``delivered`` must not undo it, while a 
 ``delivered`` (an asynchronous bounce) does count. Between two events of equal rank the
 later one wins (the last deferral's reason is the one worth reading). The ledger's own
 ``status`` (what the sender did) is never changed here.
+
+Each row also keeps which kinds of these events it had (``event_kinds``, one bit each, see
+``kinds.KIND_BITS``), whatever the outcome: a recipient delivered and later reported as spam
+still counts as delivered.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mailer.db.tables import deliveries
-from mailer.events.kinds import OUTCOME_RANK, outcome_of
+from mailer.events.kinds import KIND_BITS, OUTCOME_RANK, outcome_of
 from mailer.events.many import execute_many
 from mailer.events.store_types import StoredEvent
 
@@ -39,23 +43,38 @@ class Outcome:
         return mine > theirs or (mine == theirs and self.at >= other.at)
 
 
+@dataclass(frozen=True)
+class Current:
+    """What a delivery row holds: its outcome (None: no event yet) and its kinds' bits."""
+
+    outcome: Outcome | None
+    kinds: int
+
+
 def record_outcomes(connection: sa.Connection, new_events: Sequence[StoredEvent]) -> None:
     best: dict[Pair, Outcome] = {}
+    kinds: dict[Pair, int] = defaultdict(int)
     for stored in new_events:
         name = outcome_of(stored.event)
         if name is None or stored.campaign_id is None or stored.subscriber_id is None:
             continue
         outcome = Outcome(name, stored.event.occurred_at, _reason(stored))
         pair = (stored.campaign_id, stored.subscriber_id)
+        kinds[pair] |= KIND_BITS[stored.event.kind]
         if outcome.beats(best.get(pair)):
             best[pair] = outcome
     if not best:
         return
-    changes = [
-        {"on_campaign": pair[0], "for_subscriber": pair[1], **_values(best[pair])}
-        for pair, current in current_outcomes(connection, sorted(best)).items()
-        if best[pair].beats(current)
-    ]
+    changes = []
+    for pair, current in current_outcomes(connection, sorted(best)).items():
+        new_kinds = current.kinds | kinds[pair]
+        chosen = best[pair] if best[pair].beats(current.outcome) else current.outcome
+        if chosen is current.outcome and new_kinds == current.kinds:
+            continue
+        assert chosen is not None  # best beats no outcome
+        changes.append(
+            {"on_campaign": pair[0], "for_subscriber": pair[1], **_values(chosen, new_kinds)}
+        )
     if changes:
         execute_many(
             connection,
@@ -68,6 +87,7 @@ def record_outcomes(connection: sa.Connection, new_events: Sequence[StoredEvent]
                 outcome=sa.bindparam("new_outcome"),
                 outcome_reason=sa.bindparam("new_reason"),
                 outcome_at=sa.bindparam("new_at"),
+                event_kinds=sa.bindparam("new_kinds"),
             ),
             changes,
         )
@@ -81,14 +101,19 @@ def _reason(stored: StoredEvent) -> str | None:
     return event.reason
 
 
-def _values(outcome: Outcome) -> dict[str, Any]:
-    return {"new_outcome": outcome.name, "new_reason": outcome.reason, "new_at": outcome.at}
+def _values(outcome: Outcome, kinds: int) -> dict[str, Any]:
+    return {
+        "new_outcome": outcome.name,
+        "new_reason": outcome.reason,
+        "new_at": outcome.at,
+        "new_kinds": kinds,
+    }
 
 
-def current_outcomes(connection: sa.Connection, pairs: list[Pair]) -> dict[Pair, Outcome | None]:
-    """The outcome of each of these deliveries that exists, locked until the transaction
-    ends (two servers storing events of one recipient at once then take turns)."""
-    found: dict[Pair, Outcome | None] = {}
+def current_outcomes(connection: sa.Connection, pairs: list[Pair]) -> dict[Pair, Current]:
+    """The outcome and kinds of each of these deliveries that exists, locked until the
+    transaction ends (two servers storing events of one recipient at once then take turns)."""
+    found: dict[Pair, Current] = {}
     by_campaign: dict[int, list[int]] = defaultdict(list)
     for campaign_id, subscriber_id in pairs:
         by_campaign[campaign_id].append(subscriber_id)
@@ -105,6 +130,7 @@ def current_outcomes(connection: sa.Connection, pairs: list[Pair]) -> dict[Pair,
                     deliveries.c.outcome,
                     deliveries.c.outcome_at,
                     deliveries.c.outcome_reason,
+                    deliveries.c.event_kinds,
                 )
                 .where(
                     deliveries.c.campaign_id == campaign_id,
@@ -117,5 +143,5 @@ def current_outcomes(connection: sa.Connection, pairs: list[Pair]) -> dict[Pair,
                 current = None
                 if row.outcome is not None:
                     current = Outcome(row.outcome, row.outcome_at or 0, row.outcome_reason)
-                found[(row.campaign_id, row.subscriber_id)] = current
+                found[(row.campaign_id, row.subscriber_id)] = Current(current, row.event_kinds or 0)
     return found

@@ -28,15 +28,13 @@ import sqlalchemy as sa
 
 from mailer.db.tables import campaigns, consent_events
 from mailer.delivery.campaigns import Campaign, find_campaign, iso
+from mailer.events import report_queries, report_recount
 from mailer.events.report_queries import (
     KindCounts,
     LinkCounts,
     ReasonCounts,
     bounces,
-    counts_by_kind,
-    counts_by_link,
     drops,
-    hourly,
 )
 
 NONE = KindCounts(0, 0, 0, 0)
@@ -164,18 +162,22 @@ def hour_iso(hour: int) -> str:
     return datetime.fromtimestamp(hour, UTC).isoformat().replace("+00:00", "Z")
 
 
-def campaign_report(engine: sa.Engine, campaign_id: int) -> CampaignReport:
-    """The report of one campaign (CampaignNotFound if there is none)."""
+def campaign_report(
+    engine: sa.Engine, campaign_id: int, *, recount: bool = False
+) -> CampaignReport:
+    """The report of one campaign (CampaignNotFound if there is none): from the tallies kept
+    as events are stored, or with ``recount`` from the stored events themselves."""
+    queries = report_recount if recount else report_queries
     with engine.connect() as connection:
         campaign = find_campaign(connection, campaign_id)
         return CampaignReport(
             campaign=campaign,
-            kinds=counts_by_kind(connection, campaign_id),
-            links=counts_by_link(connection, campaign_id),
+            kinds=queries.counts_by_kind(connection, campaign_id),
+            links=queries.counts_by_link(connection, campaign_id),
             bounces=bounces(connection, campaign_id),
             drops=drops(connection, campaign_id),
             unsubscribes=list_unsubscribes(connection, campaign),
-            timeline=hourly(connection, campaign_id),
+            timeline=queries.hourly(connection, campaign_id),
         )
 
 

@@ -1,7 +1,11 @@
-"""The aggregate queries behind a campaign's report, each one pass over the campaign's events.
+"""The queries behind a campaign's report, none of which reads all the campaign's events:
 
-The ``(campaign_id, kind)`` index finds the campaign's events; the timeline is one grouping
-by kind and hour.
+- events per kind and hour, all and by machines, from ``event_tallies`` (kept as events are
+  stored);
+- recipients per kind from the campaign's ledger rows: ``event_kinds`` (one bit per kind of
+  delivery event) and the first opens and clicks;
+- per-link clicks from the index of clicks by link and person;
+- bounces, drops and SendGrid's unsubscribes (few) from their events.
 """
 
 from __future__ import annotations
@@ -10,42 +14,50 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-# Per kind: events, recipients, and recipients with at least one event not made by a
-# machine (an open without sg_machine_open, a click not marked automated). The inner
-# grouping follows the index order (kind, subscriber_id), so neither level sorts.
-_BY_KIND = sa.text(
+from mailer.events.kinds import KIND_BITS
+
+_TALLIES = sa.text(
     """
-    SELECT kind, SUM(n) AS events, COUNT(subscriber_id) AS recipients,
-           SUM(CASE WHEN subscriber_id IS NOT NULL THEN human ELSE 0 END) AS human_recipients,
-           SUM(human_events) AS human_events
-    FROM (
-        SELECT kind, subscriber_id, COUNT(*) AS n,
-               MAX(CASE WHEN machine THEN 0 ELSE 1 END) AS human,
-               SUM(CASE WHEN machine THEN 0 ELSE 1 END) AS human_events
-        FROM events WHERE campaign_id = :campaign
-        GROUP BY kind, subscriber_id
-    ) AS per_recipient
+    SELECT kind, hour, events, machine_events FROM event_tallies
+    WHERE campaign_id = :campaign
+    """
+)
+
+# One pass over the campaign's ledger rows (the primary key starts with campaign_id).
+_RECIPIENTS = sa.text(
+    "SELECT "
+    + ", ".join(
+        f"COUNT(CASE WHEN event_kinds & {bit} <> 0 THEN 1 END) AS {kind}"
+        for kind, bit in KIND_BITS.items()
+    )
+    + """,
+    COUNT(first_open_at) AS opens, COUNT(first_human_open_at) AS human_opens,
+    COUNT(first_click_at) AS clicks, COUNT(first_human_click_at) AS human_clicks
+    FROM deliveries WHERE campaign_id = :campaign
+    """
+)
+
+# SendGrid's own unsubscribes: few, counted from their events.
+_UNSUBSCRIBERS = sa.text(
+    """
+    SELECT kind, COUNT(DISTINCT subscriber_id) AS recipients FROM events
+    WHERE campaign_id = :campaign AND kind IN ('unsubscribe', 'group_unsubscribe')
     GROUP BY kind
     """
 )
 
+# Read from ix_events_clicks alone (campaign, link, person, machine) in its order.
 _BY_LINK = sa.text(
     """
     SELECT event_urls.url AS url, per_link.clicks, per_link.recipients,
            per_link.human_clicks, per_link.human_recipients
     FROM (
-        SELECT url_id, SUM(n) AS clicks, COUNT(subscriber_id) AS recipients,
-               SUM(human_events) AS human_clicks,
-               SUM(CASE WHEN subscriber_id IS NOT NULL THEN human ELSE 0 END)
+        SELECT url_id, COUNT(*) AS clicks, COUNT(DISTINCT subscriber_id) AS recipients,
+               SUM(CASE WHEN machine THEN 0 ELSE 1 END) AS human_clicks,
+               COUNT(DISTINCT CASE WHEN machine THEN NULL ELSE subscriber_id END)
                    AS human_recipients
-        FROM (
-            SELECT url_id, subscriber_id, COUNT(*) AS n,
-                   MAX(CASE WHEN machine THEN 0 ELSE 1 END) AS human,
-                   SUM(CASE WHEN machine THEN 0 ELSE 1 END) AS human_events
-            FROM events
-            WHERE campaign_id = :campaign AND kind = 'click' AND url_id IS NOT NULL
-            GROUP BY url_id, subscriber_id
-        ) AS per_recipient
+        FROM events
+        WHERE campaign_id = :campaign AND kind = 'click' AND url_id IS NOT NULL
         GROUP BY url_id
     ) AS per_link
     JOIN event_urls ON event_urls.id = per_link.url_id
@@ -70,17 +82,6 @@ _DROPS = sa.text(
     GROUP BY reason
     """
 )
-
-# Each kind's events per hour, in one pass: the (campaign_id, kind) index finds the rows.
-_BY_HOUR = sa.text(
-    """
-    SELECT kind, occurred_at / 3600 AS hour, COUNT(*) AS events
-    FROM events WHERE campaign_id = :campaign
-    GROUP BY kind, occurred_at / 3600
-    """
-)
-
-HOUR = 3600
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,30 @@ class ReasonCounts:
 
 
 def counts_by_kind(connection: sa.Connection, campaign_id: int) -> dict[str, KindCounts]:
-    rows = connection.execute(_BY_KIND, {"campaign": campaign_id})
+    """Each kind's events (all and not a machine's) and recipients (all and with at least
+    one event not a machine's); recipients only for the kinds a report shows."""
+    events: dict[str, int] = {}
+    machine: dict[str, int] = {}
+    for row in connection.execute(_TALLIES, {"campaign": campaign_id}):
+        events[row.kind] = events.get(row.kind, 0) + int(row.events)
+        machine[row.kind] = machine.get(row.kind, 0) + int(row.machine_events)
+    if not events:
+        return {}
+    ledger = connection.execute(_RECIPIENTS, {"campaign": campaign_id}).one()._mapping
+    recipients = {kind: int(ledger[kind] or 0) for kind in KIND_BITS}
+    human = dict(recipients)
+    recipients["open"], human["open"] = int(ledger["opens"]), int(ledger["human_opens"])
+    recipients["click"], human["click"] = int(ledger["clicks"]), int(ledger["human_clicks"])
+    for row in connection.execute(_UNSUBSCRIBERS, {"campaign": campaign_id}):
+        recipients[row.kind] = human[row.kind] = int(row.recipients)
     return {
-        row.kind: KindCounts(
-            int(row.events), int(row.recipients), int(row.human_recipients), int(row.human_events)
+        kind: KindCounts(
+            total,
+            recipients.get(kind, 0),
+            human.get(kind, 0),
+            total - machine[kind],
         )
-        for row in rows
+        for kind, total in events.items()
     }
 
 
@@ -149,6 +168,6 @@ def hourly(connection: sa.Connection, campaign_id: int) -> dict[int, dict[str, i
     """Events per kind in each UTC hour (keyed by the hour's start, seconds since 1970);
     hours with no event are left out."""
     found: dict[int, dict[str, int]] = {}
-    for row in connection.execute(_BY_HOUR, {"campaign": campaign_id}):
-        found.setdefault(int(row.hour) * HOUR, {})[row.kind] = int(row.events)
+    for row in connection.execute(_TALLIES, {"campaign": campaign_id}):
+        found.setdefault(int(row.hour), {})[row.kind] = int(row.events)
     return {hour: dict(sorted(found[hour].items())) for hour in sorted(found)}

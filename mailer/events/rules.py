@@ -11,7 +11,8 @@ changes nothing twice). Each rule lives in its own module:
 - ``outcomes``: each recipient's delivery outcome (processed ... delivered, bounced,
   dropped), only ever moving forward;
 - ``engagement``: first opens and clicks (machine opens and automated clicks apart), or
-  per-campaign totals only with ``[tracking] individual = false``.
+  per-campaign totals only with ``[tracking] individual = false``;
+- ``tallies``: each campaign's events counted by kind and hour, for its report.
 
 Every rule acts only on the address an event names (see ``addresses``); events whose
 campaign or subscriber is unknown are kept and change what they can, never an error.
@@ -31,6 +32,7 @@ from mailer.events.failures import suppress_failures
 from mailer.events.outcomes import record_outcomes
 from mailer.events.store_types import StoredEvent
 from mailer.events.subscriptions import apply_subscription_events
+from mailer.events.tallies import count_events
 
 
 def apply_events(
@@ -42,4 +44,5 @@ def apply_events(
     suppress_failures(connection, new_events, targets, settings, now)
     apply_subscription_events(connection, new_events, targets, now)
     record_outcomes(connection, new_events)
-    record_engagement(connection, new_events, settings)
+    judgement = record_engagement(connection, new_events, settings)
+    count_events(connection, new_events, judgement)
