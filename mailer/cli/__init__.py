@@ -1,6 +1,11 @@
 """The ``mailer`` command line: a thin face over the core modules.
 
 Exit codes: 0 ok, 1 the input or the state was wrong (the message says what and where), 2 usage.
+
+Every command is registered at each start, so the command modules import the core inside the
+commands that use it: building the app loads typer and rich only, and a command loads what it
+needs (the render pipeline, alembic, the web server and the scheduler take half a second
+together). tests/test_cli_startup.py holds to it.
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@ it waits on the editor, by the command that moves it on."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailer.cli.errors import resume_or_cancel
-from mailer.delivery.campaigns import Campaign
+
+if TYPE_CHECKING:
+    from mailer.delivery.campaigns import Campaign
 
 
 def campaign_message(campaign: Campaign) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from mailer.cli.campaign_words import campaign_json, campaign_message
 from mailer.cli.context import app_context, out_console, print_json
-from mailer.delivery.campaigns import Campaign, iso
+
+if TYPE_CHECKING:
+    from mailer.delivery.campaigns import Campaign
 
 campaigns_app = typer.Typer(help="Campaigns: what was sent, what is sending, what is paused.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -64,6 +66,7 @@ def campaigns_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def _print(campaign: Campaign) -> None:
+    from mailer.delivery.campaigns import iso
     from mailer.scheduling.one_off import shown
 
     console = out_console()

@@ -8,7 +8,6 @@ import typer
 from rich.text import Text
 
 from mailer.cli.context import app_context, out_console, print_json
-from mailer.content import find_issue
 
 
 def check_command(
@@ -18,6 +17,7 @@ def check_command(
 ) -> None:
     """Check issues for broken front matter, links, images, compliance, size and MJML."""
     from mailer.checks.issue_checks import check_issue
+    from mailer.content import find_issue
 
     app = app_context(ctx)
     reports = [

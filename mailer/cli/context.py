@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from mailer.config import Settings, load_settings
-
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from mailer.app import Mailer
+    from mailer.config import Settings
     from mailer.render.pipeline import Renderer
 
 
@@ -59,6 +58,7 @@ class AppContext:
     @cached_property
     def mailer(self) -> Mailer:
         from mailer.app import Mailer
+        from mailer.config import load_settings
 
         return Mailer(load_settings(self.config_path))
 

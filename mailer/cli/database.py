@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 
 from mailer.cli.context import app_context, out_console, print_json
-from mailer.db.engine import create_db_engine, probe
-from mailer.db.migrate import migrate
 
 
 def init_command(
@@ -16,6 +14,9 @@ def init_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Create the database, or upgrade it to the newest schema (safe to run again)."""
+    from mailer.db.engine import create_db_engine, probe
+    from mailer.db.migrate import migrate
+
     url = app_context(ctx).settings.database.url
     engine = create_db_engine(url)
     try:

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from mailer.catalog import catalog
 from mailer.cli.context import app_context, out_console, print_json
 
 
@@ -17,6 +16,8 @@ def issues_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List issue files."""
+    from mailer.catalog import catalog
+
     settings = app_context(ctx).settings
     entries = catalog(settings.paths.issues, settings.paths.templates)
     if as_json:

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mailer.audience.lists import all_lists, create_list, delete_list
 from mailer.cli.context import app_context, out_console, print_json
 
 lists_app = typer.Typer(help="Mailing lists.", no_args_is_help=False)
@@ -19,6 +18,8 @@ def lists_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show every list with its member counts by status."""
     if ctx.invoked_subcommand is not None:
         return
+    from mailer.audience.lists import all_lists
+
     found = all_lists(app_context(ctx).engine)
     if as_json:
         print_json([mailing_list.as_json() for mailing_list in found])
@@ -64,6 +65,8 @@ def create_command(
     as_json: JsonOption = False,
 ) -> None:
     """Create a list."""
+    from mailer.audience.lists import create_list
+
     created = create_list(
         app_context(ctx).engine,
         name,
@@ -88,6 +91,8 @@ def delete_command(
 ) -> None:
     """Delete a list and its memberships (subscribers, suppressions and who unsubscribed are
     kept)."""
+    from mailer.audience.lists import delete_list
+
     if not yes:
         typer.confirm(f"Delete the list {name!r} and all its memberships?", abort=True)
     deleted = delete_list(app_context(ctx).engine, name)

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from mailer.cli.context import app_context, err_console
-from mailer.content import find_issue
 
 
 def preview_command(
@@ -20,6 +19,7 @@ def preview_command(
     """Preview an issue in the browser."""
     import uvicorn
 
+    from mailer.content import find_issue
     from mailer.preview.app import preview_app
     from mailer.render.output import parse_reader
 

@@ -8,7 +8,6 @@ import typer
 
 from mailer.cli.campaign_words import campaign_json
 from mailer.cli.context import app_context, out_console, print_json
-from mailer.cli.dispatch_run import run_campaign
 from mailer.errors import MailerError
 
 if TYPE_CHECKING:
@@ -55,6 +54,7 @@ def send_command(
 ) -> None:
     """Send an issue to a list now, in the foreground, or schedule it (--at, --local-time)
     for `mailer worker` to send."""
+    from mailer.cli.dispatch_run import run_campaign
     from mailer.services import sends
 
     context = app_context(ctx)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
 
-from mailer.app import Mailer
 from mailer.cli.context import app_context, err_console, loaded_objects_frozen
 from mailer.errors import MailerError
+
+if TYPE_CHECKING:
+    from mailer.app import Mailer
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

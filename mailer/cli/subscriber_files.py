@@ -5,16 +5,17 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO, TextIO
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from mailer.audience.csv_export import export_csv
-from mailer.audience.csv_import import RowProblem, import_csv
 from mailer.cli.context import app_context, err_console, out_console, print_json
 from mailer.cli.output_file import replaced
 from mailer.errors import MailerError
+
+if TYPE_CHECKING:
+    from mailer.audience.csv_import import RowProblem
 
 # Problems are printed as they come, up to this many; --json carries all of them.
 PRINTED_PROBLEMS = 200
@@ -30,6 +31,8 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Import subscribers; invalid rows are reported by line and skipped."""
+    from mailer.audience.csv_import import import_csv
+
     engine = app_context(ctx).engine
     problems: list[RowProblem] = []
     label = "<stdin>" if file == "-" else file
@@ -114,6 +117,8 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a list as CSV that imports back to the same data."""
+    from mailer.audience.csv_export import export_csv
+
     engine = app_context(ctx).engine
     if output is None:
         export_csv(engine, list_name, sys.stdout, status=status)

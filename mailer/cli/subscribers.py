@@ -7,29 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from mailer.audience.attributes import AttributeValue, attribute_value, check_attribute_key
-from mailer.audience.segment_sql import segment_clause
-from mailer.audience.segments import parse_segment
-from mailer.audience.subscribers import (
-    add_subscribers,
-    find_subscribers,
-    forget_subscriber,
-    show_subscriber,
-    unsubscribe,
-)
-from mailer.audience.suppressions import suppress, unsuppress
-from mailer.audience.upsert import Outcome
 from mailer.cli.context import app_context, err_console, out_console, print_json
 from mailer.errors import MailerError
 
 if TYPE_CHECKING:
     from mailer.app import Mailer
+    from mailer.audience.attributes import AttributeValue
 
 subscribers_app = typer.Typer(help="Subscribers, imports, exports and suppressions.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ListOption = Annotated[str | None, typer.Option("--list", "-l", help="Mailing list name.")]
-# Outcomes of `add` that leave the address off the list: exit code 1.
-REFUSED = (Outcome.SUPPRESSED, Outcome.UNSUBSCRIBED)
 
 
 @subscribers_app.callback(invoke_without_command=True)
@@ -54,6 +41,10 @@ def subscribers_command(
     """Find subscribers, on a list or everywhere."""
     if ctx.invoked_subcommand is not None:
         return
+    from mailer.audience.segment_sql import segment_clause
+    from mailer.audience.segments import parse_segment
+    from mailer.audience.subscribers import find_subscribers
+
     engine = app_context(ctx).engine
     where = segment_clause(parse_segment(segment), engine.dialect.name) if segment else None
     found = find_subscribers(
@@ -79,6 +70,8 @@ def subscribers_command(
 
 
 def _parse_attributes(pairs: list[str]) -> dict[str, AttributeValue]:
+    from mailer.audience.attributes import attribute_value, check_attribute_key
+
     attributes: dict[str, AttributeValue] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -106,6 +99,8 @@ def add_command(
 ) -> None:
     """Add addresses to a list (suppressed or unsubscribed ones are refused). On a double
     opt-in list, each is mailed a link to confirm, unless --confirmed."""
+    from mailer.audience.subscribers import add_subscribers
+    from mailer.audience.upsert import Outcome
     from mailer.services.confirmation import needs_confirmation
 
     mailer = app_context(ctx).mailer
@@ -129,9 +124,11 @@ def add_command(
         for o in outcomes:
             detail = f" ({o.detail})" if o.detail else ""
             out_console().print(f"{o.email}: {o.outcome.value}{detail}")
-    refused = any(o.outcome in REFUSED for o in outcomes)
+    # Outcomes that leave the address off the list: exit code 1.
+    off_the_list = (Outcome.SUPPRESSED, Outcome.UNSUBSCRIBED)
+    refused = any(o.outcome in off_the_list for o in outcomes)
     if asking:
-        added = [o.email for o in outcomes if o.outcome not in REFUSED]
+        added = [o.email for o in outcomes if o.outcome not in off_the_list]
         refused = not _mail_confirmations(mailer, list_name, added, as_json) or refused
     if refused:
         raise typer.Exit(1)
@@ -181,6 +178,7 @@ def show_command(
 ) -> None:
     """Everything stored about one subscriber, with the latest 50 deliveries and events."""
     from mailer.audience.subscriber_history import subscriber_history
+    from mailer.audience.subscribers import show_subscriber
 
     engine = app_context(ctx).engine
     detail = show_subscriber(engine, email)
@@ -220,6 +218,8 @@ def unsubscribe_command(
     ] = None,
 ) -> None:
     """Unsubscribe from one list, or from every list (which also suppresses the address)."""
+    from mailer.audience.subscribers import unsubscribe
+
     changed = unsubscribe(app_context(ctx).engine, email, list_name)
     where = ", ".join(changed) if changed else "no list they were still on"
     out_console().print(f"Unsubscribed {email.strip()} from {where}.")
@@ -235,6 +235,8 @@ def suppress_command(
     detail: Annotated[str, typer.Option(help="A note kept with the suppression.")] = "",
 ) -> None:
     """Never mail this address again, whatever list it is on."""
+    from mailer.audience.suppressions import suppress
+
     added = suppress(app_context(ctx).engine, email, reason, detail)
     state = "Suppressed" if added else "Already suppressed:"
     out_console().print(f"{state} {email.strip()}.")
@@ -245,6 +247,8 @@ def unsuppress_command(
     ctx: typer.Context, email: Annotated[str, typer.Argument(help="The address.")]
 ) -> None:
     """Lift a suppression, so the address can be mailed again."""
+    from mailer.audience.suppressions import unsuppress
+
     lifted = unsuppress(app_context(ctx).engine, email)
     out_console().print(f"Lifted the {lifted.reason} suppression of {email.strip()}.")
 
@@ -256,6 +260,8 @@ def forget_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase a person and all their data; a one-way hash keeps them from being re-imported."""
+    from mailer.audience.subscribers import forget_subscriber
+
     if not yes:
         typer.confirm(f"Erase {email.strip()} and everything stored about them?", abort=True)
     forget_subscriber(app_context(ctx).engine, email)
