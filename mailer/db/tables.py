@@ -249,13 +249,22 @@ deliveries = sa.Table(
     sa.Column("first_human_open_at", sa.BigInteger, nullable=True),
     sa.Column("first_click_at", sa.BigInteger, nullable=True),
     sa.Column("first_human_click_at", sa.BigInteger, nullable=True),
-    # Which kinds of delivery event SendGrid sent for it (kinds.KIND_BITS: processed,
-    # deferred, delivered, bounce, dropped, spamreport), one bit each (migration 0014): a
-    # report counts the recipients delivered without reading their events. None: no such
-    # event yet.
+    # Which kinds of event SendGrid sent for it, one bit each (migration 0014): processed,
+    # deferred, delivered, bounce, dropped, spamreport (kinds.KIND_BITS), opened, opened by
+    # a person, clicked, clicked by a person (kinds.FIRST_BITS). A report counts recipients
+    # from these without reading events. None: no event yet.
     sa.Column("event_kinds", sa.Integer, nullable=True),
     sa.CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
     sa.Index("ix_deliveries_subscriber_id", "subscriber_id"),
+    # A report's recipients per kind of event, read from this index alone. Only rows with
+    # events are in it, so writing a campaign's ledger and sending it never touch it.
+    sa.Index(
+        "ix_deliveries_event_kinds",
+        "campaign_id",
+        "event_kinds",
+        sqlite_where=sa.text("event_kinds IS NOT NULL"),
+        postgresql_where=sa.text("event_kinds IS NOT NULL"),
+    ),
     sqlite_with_rowid=False,
 )
 

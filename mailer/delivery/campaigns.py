@@ -164,13 +164,20 @@ def _campaign(row: Any, tally: tuple[dict[str, int], int]) -> Campaign:
 _SUMMARY_COLUMNS = [column for column in campaigns.c if column.name not in ("html", "text")]
 
 
-def find_campaign(connection: sa.Connection, campaign_id: int) -> Campaign:
+def find_campaign(
+    connection: sa.Connection,
+    campaign_id: int,
+    tally: tuple[dict[str, int], int] | None = None,
+) -> Campaign:
+    """The campaign with its delivery counts: counted here, or ``tally`` (the counts and the
+    rows settled by events, as ``delivery_counts`` gives them) when the caller counted them
+    in a pass of its own over the ledger."""
     row = connection.execute(
         sa.select(*_SUMMARY_COLUMNS).where(campaigns.c.id == campaign_id)
     ).first()
     if row is None:
         raise CampaignNotFound(campaign_id)
-    return _campaign(row, _tallies(connection, [campaign_id])[campaign_id])
+    return _campaign(row, tally or _tallies(connection, [campaign_id])[campaign_id])
 
 
 def all_campaigns(engine: sa.Engine) -> list[Campaign]:

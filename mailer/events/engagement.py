@@ -16,16 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
 from mailer.config import Settings
 from mailer.db.tables import deliveries, events
 from mailer.events.automated_clicks import ClickJudgement, judge_clicks
+from mailer.events.kinds import FIRST_BITS, KIND_BITS
 from mailer.events.many import execute_many
 from mailer.events.store_types import StoredEvent
 
 Pair = tuple[int, int]
+ALL_BITS = sum(KIND_BITS.values()) + sum(FIRST_BITS.values())
 FIRSTS = ("first_open_at", "first_human_open_at", "first_click_at", "first_human_click_at")
 
 
@@ -40,6 +43,10 @@ class Firsts:
         current = getattr(self, column)
         if current is None or at < current:
             setattr(self, column, at)
+
+    def bits(self) -> int:
+        """The event_kinds bits of the firsts taken."""
+        return sum(bit for column, bit in FIRST_BITS.items() if getattr(self, column) is not None)
 
 
 def record_engagement(
@@ -87,11 +94,13 @@ def _keep_earliest(connection: sa.Connection, firsts: dict[Pair, Firsts]) -> Non
     """Each first time set where it is earlier than the stored one (or none is stored)."""
     if not firsts:
         return
-    values = {}
+    values: dict[str, Any] = {}
     for column in FIRSTS:
         stored = deliveries.c[column]
         new = sa.bindparam(f"new_{column}", type_=sa.BigInteger)
         values[column] = sa.case((sa.or_(stored.is_(None), stored > new), new), else_=stored)
+    kinds = sa.bindparam("new_kinds", type_=sa.Integer)
+    values["event_kinds"] = sa.func.coalesce(deliveries.c.event_kinds, 0).op("|")(kinds)
     execute_many(
         connection,
         sa.update(deliveries)
@@ -105,6 +114,7 @@ def _keep_earliest(connection: sa.Connection, firsts: dict[Pair, Firsts]) -> Non
                 "on_campaign": pair[0],
                 "for_subscriber": pair[1],
                 **{f"new_{column}": getattr(first, column) for column in FIRSTS},
+                "new_kinds": first.bits(),
             }
             for pair, first in sorted(firsts.items())
         ],
@@ -123,10 +133,15 @@ def _recount_human_click(connection: sa.Connection, pair: Pair) -> None:
         )
         .scalar_subquery()
     )
+    human_click = FIRST_BITS["first_human_click_at"]
+    others = sa.func.coalesce(deliveries.c.event_kinds, 0).op("&")(ALL_BITS - human_click)
     connection.execute(
         sa.update(deliveries)
         .where(deliveries.c.campaign_id == pair[0], deliveries.c.subscriber_id == pair[1])
-        .values(first_human_click_at=earliest)
+        .values(
+            first_human_click_at=earliest,
+            event_kinds=others.op("|")(sa.case((earliest.is_(None), 0), else_=human_click)),
+        )
     )
 
 

@@ -3,10 +3,14 @@ temporary, and which outcome of a delivery each event stands for."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 
 from mailer.db.tables import events
-from mailer.events.parse import ParsedEvent
+
+if TYPE_CHECKING:  # parse loads the render pipeline, which a report does not need
+    from mailer.events.parse import ParsedEvent
 
 # A delivery's outcome only moves up this order: a late ``processed`` after ``delivered``
 # changes nothing, a bounce after ``delivered`` (an asynchronous bounce) does.
@@ -29,6 +33,15 @@ KIND_BITS = {
     "bounce": 8,
     "dropped": 16,
     "spamreport": 32,
+}
+# And whether the recipient opened and clicked, all and not by a machine: set with the first
+# open and click (``engagement``), the human click taken back when its clicks turn out
+# automated.
+FIRST_BITS = {
+    "first_open_at": 64,
+    "first_human_open_at": 128,
+    "first_click_at": 256,
+    "first_human_click_at": 512,
 }
 
 

@@ -87,7 +87,10 @@ def record_outcomes(connection: sa.Connection, new_events: Sequence[StoredEvent]
                 outcome=sa.bindparam("new_outcome"),
                 outcome_reason=sa.bindparam("new_reason"),
                 outcome_at=sa.bindparam("new_at"),
-                event_kinds=sa.bindparam("new_kinds"),
+                # Or'ed in the database: the engagement rule sets bits of its own.
+                event_kinds=sa.func.coalesce(deliveries.c.event_kinds, 0).op("|")(
+                    sa.bindparam("new_kinds", type_=sa.Integer)
+                ),
             ),
             changes,
         )

@@ -2,8 +2,9 @@
 
 - events per kind and hour, all and by machines, from ``event_tallies`` (kept as events are
   stored);
-- recipients per kind from the campaign's ledger rows: ``event_kinds`` (one bit per kind of
-  delivery event) and the first opens and clicks;
+- recipients per kind from the index of the campaign's ledger rows by ``event_kinds`` (one
+  bit per kind of event);
+- the ledger's rows in each state, in one pass over them;
 - per-link clicks from the index of clicks by link and person;
 - bounces, drops and SendGrid's unsubscribes (few) from their events.
 """
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from mailer.events.kinds import KIND_BITS
+from mailer.db.tables import DELIVERY_STATUSES
+from mailer.delivery.settle import CONFIRMED_BY_EVENTS
+from mailer.events.kinds import FIRST_BITS, KIND_BITS
 
 _TALLIES = sa.text(
     """
@@ -23,17 +26,24 @@ _TALLIES = sa.text(
     """
 )
 
-# One pass over the campaign's ledger rows (the primary key starts with campaign_id).
-_RECIPIENTS = sa.text(
-    "SELECT "
+# The rows in each state and those settled by events: a pass over the campaign's ledger rows
+# (the primary key starts with campaign_id), which a report runs beside the other queries.
+_LEDGER_STATES = sa.text(
+    "SELECT COUNT(*) AS total, "
     + ", ".join(
-        f"COUNT(CASE WHEN event_kinds & {bit} <> 0 THEN 1 END) AS {kind}"
-        for kind, bit in KIND_BITS.items()
+        f"COUNT(CASE WHEN status = '{status}' THEN 1 END) AS {status}"
+        for status in DELIVERY_STATUSES
     )
-    + """,
-    COUNT(first_open_at) AS opens, COUNT(first_human_open_at) AS human_opens,
-    COUNT(first_click_at) AS clicks, COUNT(first_human_click_at) AS human_clicks
+    + """, COUNT(CASE WHEN error = :confirmed THEN 1 END) AS confirmed
     FROM deliveries WHERE campaign_id = :campaign
+    """
+)
+# Read from ix_deliveries_event_kinds alone: a few hundred groups.
+_LEDGER_RECIPIENTS = sa.text(
+    """
+    SELECT event_kinds, COUNT(*) AS recipients FROM deliveries
+    WHERE campaign_id = :campaign AND event_kinds IS NOT NULL
+    GROUP BY event_kinds
     """
 )
 
@@ -109,30 +119,77 @@ class ReasonCounts:
     recipients: int
 
 
-def counts_by_kind(connection: sa.Connection, campaign_id: int) -> dict[str, KindCounts]:
+def ledger_states(connection: sa.Connection, campaign_id: int) -> tuple[dict[str, int], int]:
+    """ "total" and the rows in each state (as ``delivery_counts`` gives them), and how many
+    rows SendGrid's events settled (in doubt, then confirmed sent)."""
+    parameters = {"campaign": campaign_id, "confirmed": CONFIRMED_BY_EVENTS}
+    row = connection.execute(_LEDGER_STATES, parameters).one()._mapping
+    counts = {"total": int(row["total"])} | {
+        status: int(row[status]) for status in DELIVERY_STATUSES
+    }
+    return counts, int(row["confirmed"])
+
+
+@dataclass(frozen=True)
+class Recipients:
+    every: dict[str, int]
+    """Recipients with an event of each kind."""
+    human: dict[str, int]
+    """Recipients with an open or a click not a machine's (other kinds: as ``every``)."""
+
+
+def ledger_recipients(connection: sa.Connection, campaign_id: int) -> Recipients:
+    every = dict.fromkeys([*KIND_BITS, "open", "click"], 0)
+    human = dict(every)
+    for row in connection.execute(_LEDGER_RECIPIENTS, {"campaign": campaign_id}):
+        kinds, count = int(row.event_kinds), int(row.recipients)
+        for kind, bit in KIND_BITS.items():
+            if kinds & bit:
+                every[kind] += count
+                human[kind] += count
+        for kind in ("open", "click"):
+            if kinds & FIRST_BITS[f"first_{kind}_at"]:
+                every[kind] += count
+            if kinds & FIRST_BITS[f"first_human_{kind}_at"]:
+                human[kind] += count
+    return Recipients(every, human)
+
+
+@dataclass(frozen=True)
+class Tally:
+    kind: str
+    hour: int
+    events: int
+    machine_events: int
+
+
+def tallies(connection: sa.Connection, campaign_id: int) -> list[Tally]:
+    rows = connection.execute(_TALLIES, {"campaign": campaign_id})
+    return [
+        Tally(row.kind, int(row.hour), int(row.events), int(row.machine_events)) for row in rows
+    ]
+
+
+def unsubscribers(connection: sa.Connection, campaign_id: int) -> dict[str, int]:
+    """Recipients of SendGrid's unsubscribe and group_unsubscribe events."""
+    rows = connection.execute(_UNSUBSCRIBERS, {"campaign": campaign_id})
+    return {row.kind: int(row.recipients) for row in rows}
+
+
+def counts_by_kind(
+    tallied: list[Tally], unsubscribed: dict[str, int], ledger: Recipients
+) -> dict[str, KindCounts]:
     """Each kind's events (all and not a machine's) and recipients (all and with at least
     one event not a machine's); recipients only for the kinds a report shows."""
     events: dict[str, int] = {}
     machine: dict[str, int] = {}
-    for row in connection.execute(_TALLIES, {"campaign": campaign_id}):
-        events[row.kind] = events.get(row.kind, 0) + int(row.events)
-        machine[row.kind] = machine.get(row.kind, 0) + int(row.machine_events)
-    if not events:
-        return {}
-    ledger = connection.execute(_RECIPIENTS, {"campaign": campaign_id}).one()._mapping
-    recipients = {kind: int(ledger[kind] or 0) for kind in KIND_BITS}
-    human = dict(recipients)
-    recipients["open"], human["open"] = int(ledger["opens"]), int(ledger["human_opens"])
-    recipients["click"], human["click"] = int(ledger["clicks"]), int(ledger["human_clicks"])
-    for row in connection.execute(_UNSUBSCRIBERS, {"campaign": campaign_id}):
-        recipients[row.kind] = human[row.kind] = int(row.recipients)
+    for tally in tallied:
+        events[tally.kind] = events.get(tally.kind, 0) + tally.events
+        machine[tally.kind] = machine.get(tally.kind, 0) + tally.machine_events
+    recipients = ledger.every | unsubscribed
+    human = ledger.human | unsubscribed
     return {
-        kind: KindCounts(
-            total,
-            recipients.get(kind, 0),
-            human.get(kind, 0),
-            total - machine[kind],
-        )
+        kind: KindCounts(total, recipients.get(kind, 0), human.get(kind, 0), total - machine[kind])
         for kind, total in events.items()
     }
 
@@ -164,10 +221,10 @@ def drops(connection: sa.Connection, campaign_id: int) -> list[ReasonCounts]:
     return [ReasonCounts(None, row.reason, int(row.events), int(row.recipients)) for row in rows]
 
 
-def hourly(connection: sa.Connection, campaign_id: int) -> dict[int, dict[str, int]]:
+def hourly(tallied: list[Tally]) -> dict[int, dict[str, int]]:
     """Events per kind in each UTC hour (keyed by the hour's start, seconds since 1970);
     hours with no event are left out."""
     found: dict[int, dict[str, int]] = {}
-    for row in connection.execute(_TALLIES, {"campaign": campaign_id}):
-        found.setdefault(int(row.hour), {})[row.kind] = int(row.events)
+    for tally in tallied:
+        found.setdefault(tally.hour, {})[tally.kind] = tally.events
     return {hour: dict(sorted(found[hour].items())) for hour in sorted(found)}

@@ -1,6 +1,6 @@
 """Campaign reports without reading every event: each campaign's events counted by kind and
-hour (``event_tallies``), the kinds of delivery event each recipient had
-(``deliveries.event_kinds``, one bit per kind) and an index of clicks by link and person.
+hour (``event_tallies``), the kinds of event each recipient had (``deliveries.event_kinds``,
+one bit per kind, indexed) and an index of clicks by link and person.
 
 Events stored before this migration are counted here, so reports stay whole.
 
@@ -21,7 +21,7 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-# As mailer.events.kinds.KIND_BITS on the day of this migration.
+# As mailer.events.kinds.KIND_BITS and FIRST_BITS on the day of this migration.
 KIND_BITS = {
     "processed": 1,
     "deferred": 2,
@@ -29,6 +29,12 @@ KIND_BITS = {
     "bounce": 8,
     "dropped": 16,
     "spamreport": 32,
+}
+FIRST_BITS = {
+    "first_open_at": 64,
+    "first_human_open_at": 128,
+    "first_click_at": 256,
+    "first_human_click_at": 512,
 }
 
 COUNT_EVENTS = """
@@ -54,6 +60,17 @@ FROM (
 ) AS seen
 WHERE deliveries.campaign_id = seen.campaign_id
   AND deliveries.subscriber_id = seen.subscriber_id
+"""
+
+
+def mark_firsts() -> str:
+    """The bits of each delivery's first opens and clicks."""
+    bits = " | ".join(
+        f"CASE WHEN {column} IS NULL THEN 0 ELSE {bit} END" for column, bit in FIRST_BITS.items()
+    )
+    return f"""
+UPDATE deliveries SET event_kinds = COALESCE(event_kinds, 0) | {bits}
+WHERE first_open_at IS NOT NULL OR first_click_at IS NOT NULL
 """
 
 
@@ -85,9 +102,18 @@ def upgrade() -> None:
         batch.add_column(sa.Column("event_kinds", sa.Integer, nullable=True))
     op.execute(COUNT_EVENTS)
     op.execute(mark_event_kinds())
+    op.execute(mark_firsts())
+    op.create_index(
+        "ix_deliveries_event_kinds",
+        "deliveries",
+        ["campaign_id", "event_kinds"],
+        sqlite_where=sa.text("event_kinds IS NOT NULL"),
+        postgresql_where=sa.text("event_kinds IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_event_kinds", table_name="deliveries")
     with op.batch_alter_table("deliveries") as batch:
         batch.drop_column("event_kinds")
     op.drop_index("ix_events_clicks", table_name="events")
