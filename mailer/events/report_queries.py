@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -195,7 +197,11 @@ def counts_by_kind(
 
 
 def counts_by_link(connection: sa.Connection, campaign_id: int) -> list[LinkCounts]:
-    rows = connection.execute(_BY_LINK, {"campaign": campaign_id})
+    return links_of(connection.execute(_BY_LINK, {"campaign": campaign_id}))
+
+
+def links_of(rows: Iterable[Any]) -> list[LinkCounts]:
+    """Rows of (url, clicks, recipients, human_clicks, human_recipients) as LinkCounts."""
     return [
         LinkCounts(
             row.url,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from mailer.events.report_queries import KindCounts, LinkCounts
+from mailer.events.report_queries import KindCounts, LinkCounts, links_of
 
 HOUR = 3600
 
@@ -78,17 +78,7 @@ def counts_by_kind(connection: sa.Connection, campaign_id: int) -> dict[str, Kin
 
 
 def counts_by_link(connection: sa.Connection, campaign_id: int) -> list[LinkCounts]:
-    rows = connection.execute(_BY_LINK, {"campaign": campaign_id})
-    return [
-        LinkCounts(
-            row.url,
-            int(row.clicks),
-            int(row.recipients),
-            int(row.human_clicks),
-            int(row.human_recipients),
-        )
-        for row in rows
-    ]
+    return links_of(connection.execute(_BY_LINK, {"campaign": campaign_id}))
 
 
 def hourly(connection: sa.Connection, campaign_id: int) -> dict[int, dict[str, int]]:
