@@ -58,3 +58,11 @@ class FieldErrors(MailerError):
 
     def __reduce__(self) -> tuple[type[FieldErrors], tuple[list[FieldError]]]:
         return (type(self), (self.errors,))
+
+
+class NotFoundError(MailerError):
+    """The named thing (a list, a suppression...) does not exist."""
+
+
+class ConflictError(MailerError):
+    """The change clashes with what is there already (a list of that name exists)."""

@@ -1,9 +1,9 @@
-"""Mailing lists: create, describe with member counts, delete."""
+"""Mailing lists: create, describe with member counts, change, delete."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
 from mailer.db.tables import MEMBERSHIP_STATUSES, list_unsubscribes, lists, memberships
-from mailer.errors import MailerError
+from mailer.errors import ConflictError, MailerError, NotFoundError
 
 LIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 
@@ -68,7 +68,7 @@ def find_list(connection: sa.Connection, name: str) -> MailingList:
     if row is None:
         known = connection.execute(sa.select(lists.c.name).order_by(lists.c.name)).scalars().all()
         hint = f" (lists: {', '.join(known)})" if known else " (there are no lists yet)"
-        raise MailerError(f"no list named {name!r}{hint}")
+        raise NotFoundError(f"no list named {name!r}{hint}")
     return _row_to_list(row)
 
 
@@ -84,23 +84,45 @@ def create_list(
 ) -> MailingList:
     check_list_name(name)
     with write_transaction(engine) as connection:
-        exists = connection.execute(sa.select(lists.c.id).where(lists.c.name == name)).first()
-        if exists is not None:
-            raise MailerError(f"a list named {name!r} already exists")
-        now = clock()
-        connection.execute(
-            sa.insert(lists).values(
-                name=name,
-                title=title or name,
-                description=description,
-                double_opt_in=double_opt_in,
-                public=public,
-                created_at=now,
-            )
+        return create_list_in(
+            connection,
+            name,
+            title=title,
+            description=description,
+            double_opt_in=double_opt_in,
+            public=public,
+            now=clock(),
         )
-        created = find_list(connection, name)
-        _restore_unsubscribes(connection, created, now)
-        return created
+
+
+def create_list_in(
+    connection: sa.Connection,
+    name: str,
+    *,
+    title: str = "",
+    description: str = "",
+    double_opt_in: bool = False,
+    public: bool = False,
+    now: datetime,
+) -> MailingList:
+    """``create_list`` inside the caller's write transaction."""
+    check_list_name(name)
+    exists = connection.execute(sa.select(lists.c.id).where(lists.c.name == name)).first()
+    if exists is not None:
+        raise ConflictError(f"a list named {name!r} already exists")
+    connection.execute(
+        sa.insert(lists).values(
+            name=name,
+            title=title or name,
+            description=description,
+            double_opt_in=double_opt_in,
+            public=public,
+            created_at=now,
+        )
+    )
+    created = find_list(connection, name)
+    _restore_unsubscribes(connection, created, now)
+    return created
 
 
 def _restore_unsubscribes(connection: sa.Connection, created: MailingList, now: datetime) -> None:
@@ -123,10 +145,15 @@ def _restore_unsubscribes(connection: sa.Connection, created: MailingList, now: 
     connection.execute(sa.delete(list_unsubscribes).where(kept))
 
 
-def _counts(connection: sa.Connection) -> dict[int, dict[str, int]]:
+def _counts(
+    connection: sa.Connection, list_ids: list[int] | None = None
+) -> dict[int, dict[str, int]]:
+    """Member counts by status of every list (of ``list_ids`` only, when given)."""
     query = sa.select(memberships.c.list_id, memberships.c.status, sa.func.count()).group_by(
         memberships.c.list_id, memberships.c.status
     )
+    if list_ids is not None:
+        query = query.where(memberships.c.list_id.in_(list_ids))
     counts: dict[int, dict[str, int]] = {}
     for list_id, status, count in connection.execute(query):
         counts.setdefault(int(list_id), dict.fromkeys(MEMBERSHIP_STATUSES, 0))[status] = count
@@ -141,6 +168,57 @@ def all_lists(engine: sa.Engine) -> list[MailingList]:
     return [_row_to_list(row, counts.get(int(row.id))) for row in rows]
 
 
+def lists_after(engine: sa.Engine, after: str | None, limit: int) -> list[MailingList]:
+    """Up to ``limit`` lists by name, those named after ``after`` (from the first when None),
+    with their member counts: one page of a listing that does not skip or repeat a list when
+    others are created or deleted between pages."""
+    query = sa.select(lists).order_by(lists.c.name).limit(limit)
+    if after is not None:
+        query = query.where(lists.c.name > after)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+        counts = _counts(connection, [int(row.id) for row in rows])
+    return [_row_to_list(row, counts.get(int(row.id))) for row in rows]
+
+
+def list_with_counts(engine: sa.Engine, name: str) -> MailingList:
+    """The list named ``name`` with its member counts (NotFoundError if there is none)."""
+    with engine.connect() as connection:
+        found = find_list(connection, name)
+        counts = _counts(connection, [found.id])
+    return replace(found, counts=counts.get(found.id) or found.counts)
+
+
+@dataclass(frozen=True)
+class ListChanges:
+    """What ``update_list_in`` changes; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    double_opt_in: bool | None = None
+    public: bool | None = None
+
+    def values(self) -> dict[str, str | bool]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+def update_list_in(
+    connection: sa.Connection, name: str, changes: ListChanges
+) -> tuple[MailingList, MailingList]:
+    """Change a list's title, description, opt-in or visibility inside the caller's write
+    transaction; the list before and after. An empty title means the name, as at creation.
+    Members are untouched: switching to double opt-in does not unconfirm anyone."""
+    before = find_list(connection, name)
+    values = changes.values()
+    if values.get("title") == "":
+        values["title"] = name
+    if values:
+        connection.execute(sa.update(lists).where(lists.c.id == before.id).values(values))
+    after = find_list(connection, name)
+    counts = _counts(connection, [after.id]).get(after.id) or after.counts
+    return replace(before, counts=counts), replace(after, counts=counts)
+
+
 @dataclass(frozen=True)
 class ListDeletion:
     memberships: int
@@ -153,23 +231,28 @@ def delete_list(engine: sa.Engine, name: str) -> ListDeletion:
     """Delete the list and its memberships; subscribers, suppressions and the record of who
     unsubscribed from it stay."""
     with write_transaction(engine) as connection:
-        mailing_list = find_list(connection, name)
-        members = connection.execute(
-            sa.select(sa.func.count()).where(memberships.c.list_id == mailing_list.id)
-        ).scalar_one()
-        unsubscribed = sa.select(
-            sa.literal(name, type_=list_unsubscribes.c.list_name.type),
-            memberships.c.subscriber_id,
-            memberships.c.source,
-            memberships.c.updated_at,
-        ).where(memberships.c.list_id == mailing_list.id, memberships.c.status == "unsubscribed")
-        kept = connection.execute(
-            sa.select(sa.func.count()).select_from(unsubscribed.subquery())
-        ).scalar_one()
-        connection.execute(
-            sa.insert(list_unsubscribes).from_select(
-                ["list_name", "subscriber_id", "source", "unsubscribed_at"], unsubscribed
-            )
+        return delete_list_in(connection, name)
+
+
+def delete_list_in(connection: sa.Connection, name: str) -> ListDeletion:
+    """``delete_list`` inside the caller's write transaction."""
+    mailing_list = find_list(connection, name)
+    members = connection.execute(
+        sa.select(sa.func.count()).where(memberships.c.list_id == mailing_list.id)
+    ).scalar_one()
+    unsubscribed = sa.select(
+        sa.literal(name, type_=list_unsubscribes.c.list_name.type),
+        memberships.c.subscriber_id,
+        memberships.c.source,
+        memberships.c.updated_at,
+    ).where(memberships.c.list_id == mailing_list.id, memberships.c.status == "unsubscribed")
+    kept = connection.execute(
+        sa.select(sa.func.count()).select_from(unsubscribed.subquery())
+    ).scalar_one()
+    connection.execute(
+        sa.insert(list_unsubscribes).from_select(
+            ["list_name", "subscriber_id", "source", "unsubscribed_at"], unsubscribed
         )
-        connection.execute(sa.delete(lists).where(lists.c.id == mailing_list.id))
+    )
+    connection.execute(sa.delete(lists).where(lists.c.id == mailing_list.id))
     return ListDeletion(int(members), int(kept))

@@ -11,7 +11,7 @@ from mailer.audience.addresses import address_hash, require_address
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
 from mailer.db.tables import SUPPRESSION_REASONS, suppressions
-from mailer.errors import MailerError
+from mailer.errors import MailerError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,39 @@ def unsuppress(engine: sa.Engine, email: str) -> Suppression:
     """Lift a suppression explicitly; the only way a suppressed address is mailed again."""
     address = require_address(email)
     with write_transaction(engine) as connection:
-        existing = find_suppression(connection, address.key)
-        if existing is None:
-            raise MailerError(f"{address.email} is not suppressed")
-        connection.execute(
-            sa.delete(suppressions).where(suppressions.c.address_hash == address_hash(address.key))
-        )
+        return remove_suppression(connection, address.key, address.email)
+
+
+def remove_suppression(connection: sa.Connection, key: str, email: str) -> Suppression:
+    """``unsuppress`` of the address with ``key`` inside the caller's write transaction; the
+    suppression lifted (NotFoundError naming ``email`` if there was none)."""
+    existing = find_suppression(connection, key)
+    if existing is None:
+        raise NotFoundError(f"{email} is not suppressed")
+    connection.execute(
+        sa.delete(suppressions).where(suppressions.c.address_hash == address_hash(key))
+    )
     return existing
+
+
+# Suppressions are listed by address (erased ones, which have none, first), then by hash.
+SuppressionKey = tuple[str, str]
+
+
+def suppressions_after(
+    engine: sa.Engine, after: SuppressionKey | None, limit: int, prefix: str = ""
+) -> list[tuple[SuppressionKey, Suppression]]:
+    """Up to ``limit`` suppressions whose address starts with ``prefix`` (any case), ordered
+    by address, those after the key ``after``; each with its key, to continue from."""
+    order = (sa.func.coalesce(suppressions.c.email_key, ""), suppressions.c.address_hash)
+    query = sa.select(*order, suppressions).order_by(*order).limit(limit)
+    if prefix:
+        query = query.where(suppressions.c.email_key.startswith(prefix.lower(), autoescape=True))
+    if after is not None:
+        query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [
+        ((str(row[0]), str(row[1])), Suppression(row.email, row.reason, row.detail, row.created_at))
+        for row in rows
+    ]
