@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from mailer.config_api import ApiSettings
 from mailer.config_environment import (
     ENV_CONFIG_PATH,
     EnvironmentSettings,
@@ -236,6 +237,7 @@ class Settings(Section):
     web: WebSettings = Field(default_factory=WebSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     source: Path | None = Field(None, exclude=True, description="The file these came from.")
 
 
