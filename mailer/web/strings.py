@@ -1,5 +1,5 @@
-"""Every sentence the public pages show a reader, in one place: to reword a page, or to
-translate the pages, change them here (templates reach them as ``t.<name>``).
+"""Every sentence the pages show a reader, and the admin app its users, in one place: to
+reword a page, or to translate the pages, change them here (templates reach them as ``t.<name>``).
 
 The newsletter's own name and texts come from the settings, not from here.
 """
@@ -44,8 +44,7 @@ class SignupText:
     )
     thanks_title: str = "Thank you"
     thanks_confirm: str = (
-        "Check your inbox: we have sent you a message with a link to confirm your "
-        "subscription to:"
+        "Check your inbox: we have sent you a message with a link to confirm your subscription to:"
     )
     thanks_confirm_note: str = (
         "Nothing from these lists will come until you press it. If no message arrives within "
@@ -182,6 +181,143 @@ class ArchiveText:
 
 
 @dataclass(frozen=True)
+class AdminText:
+    """The admin app (``/admin``): its layout, log-in, account, dashboard, users and audit log."""
+
+    app_name: str = "Admin"
+    nav_label: str = "Admin sections"
+    nav: tuple[tuple[str, str], ...] = (
+        ("dashboard", "Dashboard"),
+        ("issues", "Issues"),
+        ("campaigns", "Campaigns"),
+        ("lists", "Lists"),
+        ("subscribers", "Subscribers"),
+        ("imports", "Imports"),
+        ("suppressions", "Suppressions"),
+        ("schedules", "Schedules"),
+        ("users", "Users"),
+        ("audit", "Audit"),
+    )
+    signed_in_as: str = "Logged in as {name} ({role})"
+    account_link: str = "Change password"
+    log_out: str = "Log out"
+    log_out_everywhere: str = "Log out everywhere"
+    log_out_everywhere_text: str = "Ends your sessions in every other browser and this one."
+
+    login_title: str = "Log in"
+    login_intro: str = "Log in to manage the newsletter."
+    email_label: str = "Email address"
+    password_label: str = "Password"
+    login_button: str = "Log in"
+    login_refused: str = "Wrong email or password."
+    throttled_title: str = "Too many tries"
+    throttled_text: str = (
+        "There were too many failed log-ins for this account or from your network. "
+        "Try again {later}."
+    )
+    in_minutes: str = "in {minutes} minutes"
+    in_a_minute: str = "in a minute"
+    logged_out: str = "You are logged out."
+    logged_out_everywhere: str = "You are logged out in every browser."
+    login_needed_title: str = "Log in first"
+    login_needed_text: str = "This page is for people who are logged in."
+
+    forbidden_title: str = "Not allowed"
+    forbidden_text: str = "Your role does not include this: {missing}."
+    forbidden_detail: str = "Ask an owner to change your role if you need it."
+    permissions: tuple[tuple[str, str], ...] = (
+        ("read", "seeing the admin pages"),
+        ("edit_issues", "editing issues"),
+        ("manage_audience", "managing lists and subscribers"),
+        ("manage_campaigns", "managing campaigns"),
+        ("send", "sending campaigns"),
+        ("manage_users", "managing users"),
+        ("view_audit", "seeing the audit log"),
+    )
+
+    password_title: str = "Change your password"
+    password_intro: str = (
+        "At least 12 characters; a phrase of several words is easy to remember and hard to "
+        "guess. Changing it logs you out in every other browser."
+    )
+    current_password_label: str = "Current password"
+    new_password_label: str = "New password"
+    repeat_password_label: str = "New password again"
+    password_button: str = "Change password"
+    password_changed: str = "Your password is changed. Other browsers are logged out."
+    current_password_wrong: str = "The current password is wrong."
+    passwords_differ: str = "The two new passwords are not the same."
+
+    dashboard_title: str = "Dashboard"
+    recent_heading: str = "Recent campaigns"
+    no_campaigns: str = "No campaign yet."
+    upcoming_heading: str = "Upcoming sends"
+    no_upcoming: str = "Nothing is scheduled."
+    attention_heading: str = "Needs attention"
+    no_attention: str = "Nothing needs attention."
+    paused_note: str = "paused"
+    in_doubt_note: str = "{count} recipients in doubt"
+    lists_heading: str = "Lists"
+    no_lists: str = "No list yet."
+    column_campaign: str = "Campaign"
+    column_status: str = "Status"
+    column_ledger: str = "Sent / total"
+    column_events: str = "Delivered · opened · clicked"
+    column_when: str = "When"
+    column_list: str = "List"
+    column_confirmed: str = "Confirmed"
+    column_unconfirmed: str = "Unconfirmed"
+    column_unsubscribed: str = "Unsubscribed"
+    campaign_label: str = "#{id} issue {issue} to {list}"
+    no_events: str = "no events yet"
+
+    users_title: str = "Users"
+    users_intro: str = (
+        "Owners do everything; admins manage the audience and campaigns; editors edit issues; "
+        "viewers only look. Sending needs \u201ccan send\u201d (owners always can)."
+    )
+    column_email: str = "Email"
+    column_role: str = "Role"
+    column_can_send: str = "Can send"
+    column_actions: str = "Actions"
+    yes: str = "yes"
+    no: str = "no"
+    role_label: str = "Role"
+    can_send_label: str = "Can send campaigns"
+    change_button: str = "Change"
+    remove_button: str = "Remove"
+    end_sessions_button: str = "Log out"
+    add_heading: str = "Add a user"
+    initial_password_label: str = "Initial password (they can change it)"
+    add_button: str = "Add user"
+    user_added: str = "{email} is added."
+    user_changed: str = "{email} is now {role}."
+    user_removed: str = "{email} is removed and logged out."
+    user_logged_out: str = "{email} is logged out everywhere."
+    you: str = "(you)"
+
+    audit_title: str = "Audit log"
+    audit_intro: str = "Every change made through the admin app, the API and the command line."
+    action_filter_label: str = "Actions starting with"
+    filter_button: str = "Show"
+    column_at: str = "When (UTC)"
+    column_actor: str = "Who"
+    column_action: str = "What"
+    column_target: str = "On"
+    column_detail: str = "Detail"
+    no_entries: str = "No entries."
+    older_entries: str = "Older entries"
+    newest_entries: str = "Newest entries"
+
+    def throttled(self, minutes: int) -> str:
+        later = self.in_a_minute if minutes <= 1 else self.in_minutes.format(minutes=minutes)
+        return self.throttled_text.format(later=later)
+
+    def permission(self, name: str) -> str:
+        return dict(self.permissions).get(name, name)
+
+
+@dataclass(frozen=True)
 class Strings:
     language: str = "en"
     skip_to_content: str = "Skip to the content"
@@ -224,6 +360,7 @@ class Strings:
 
     unsubscribe: UnsubscribeText = UnsubscribeText()
     preferences: PreferencesText = PreferencesText()
+    admin: AdminText = AdminText()
 
     def error(self, status_code: int) -> ErrorText:
         """The title and text of the error page for an HTTP status."""
