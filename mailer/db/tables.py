@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from mailer.db.account_tables import api_tokens as api_tokens
+from mailer.db.account_tables import audit_log as audit_log
+from mailer.db.account_tables import sessions as sessions
+from mailer.db.account_tables import users as users
 from mailer.db.event_tables import event_tallies as event_tallies
 from mailer.db.event_tables import event_urls as event_urls
 from mailer.db.event_tables import events as events
