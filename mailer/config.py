@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from mailer.config_admin import AdminSettings
 from mailer.config_api import ApiSettings
 from mailer.config_environment import (
     ENV_CONFIG_PATH,
@@ -238,6 +239,7 @@ class Settings(Section):
     events: EventSettings = Field(default_factory=EventSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
     source: Path | None = Field(None, exclude=True, description="The file these came from.")
 
 
