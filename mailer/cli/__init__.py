@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from mailer.cli import (
+    audit,
     campaigns,
     check,
     database,
@@ -30,6 +31,8 @@ from mailer.cli import (
     send,
     serve,
     subscribers,
+    tokens,
+    users,
     worker,
 )
 from mailer.cli.argv_text import refuse_words_that_are_not_text
@@ -68,7 +71,7 @@ def root(
 
 for module in (
     render, preview, check, issues, database, lists, subscribers, send, campaigns, schedules,
-    emulate, worker, serve,
+    emulate, worker, serve, users, tokens, audit,
 ):  # fmt: skip
     module.register(app)
 
