@@ -104,6 +104,22 @@ class RateLimiter:
         retry_after = 0 if allowed else max(1, math.ceil((end - now).total_seconds()))
         return Verdict(allowed, hits, retry_after)
 
+    def hand_back_in(
+        self, connection: sa.Connection, rule: RateLimit, key: str, counted_at: datetime
+    ) -> None:
+        """Take back one hit of ``key`` counted at ``counted_at``, inside the caller's write
+        transaction: for a hit that turned out not to count (a log-in that succeeded)."""
+        connection.execute(
+            rate_limits.update()
+            .where(
+                rate_limits.c.purpose == rule.purpose,
+                rate_limits.c.key_hash == self.key_hash(key),
+                rate_limits.c.window_start == _window_start(counted_at, rule.window_seconds),
+                rate_limits.c.hits > 0,
+            )
+            .values(hits=rate_limits.c.hits - 1)
+        )
+
     def prune_now_and_then(self) -> None:
         """``prune`` unless this process did within ``PRUNE_EVERY``."""
         now = self.clock()

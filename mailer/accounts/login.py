@@ -26,8 +26,8 @@ from mailer.accounts.sessions import insert_session, new_token, prune_now_and_th
 from mailer.app import Mailer
 from mailer.audience.addresses import ADDRESS_MAX, InvalidAddress, normalize_address
 from mailer.db.engine import write_transaction
-from mailer.db.tables import rate_limits, users
-from mailer.rate_limits import RateLimit, RateLimiter, _window_start
+from mailer.db.tables import users
+from mailer.rate_limits import RateLimit, RateLimiter
 
 ACCOUNT_PURPOSE = "login-account"
 IP_PURPOSE = "login-ip"
@@ -67,7 +67,7 @@ def log_in(
     token = new_token()
     new_hash = hash_password(password) if check.needs_rehash else None
     with write_transaction(mailer.engine) as connection:
-        _hand_back(connection, limiter, counted, window, now)
+        _hand_back(connection, limiter, counted, now)
         if new_hash is not None:
             # Only if the password was not changed meanwhile.
             connection.execute(
@@ -123,18 +123,8 @@ def _hand_back(
     connection: sa.Connection,
     limiter: RateLimiter,
     counted: Sequence[tuple[RateLimit, str]],
-    window: int,
     now: datetime,
 ) -> None:
     """Take back this attempt's hits: it was not a failure."""
     for rule, key in counted:
-        connection.execute(
-            rate_limits.update()
-            .where(
-                rate_limits.c.purpose == rule.purpose,
-                rate_limits.c.key_hash == limiter.key_hash(key),
-                rate_limits.c.window_start == _window_start(now, window),
-                rate_limits.c.hits > 0,
-            )
-            .values(hits=rate_limits.c.hits - 1)
-        )
+        limiter.hand_back_in(connection, rule, key, now)
