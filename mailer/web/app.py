@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
+from mailer.api import mount as api_mount
 from mailer.app import Mailer
 from mailer.web import admin, health, home, public, webhooks
 from mailer.web.admin._guard import AdminGuard
@@ -36,7 +37,8 @@ class RouteModule(Protocol):
     def routes(self, mailer: Mailer) -> list[BaseRoute]: ...
 
 
-CORE_ROUTE_MODULES: tuple[RouteModule, ...] = (health, home)
+# The REST API under /api/v1 is one of them (see mailer.api.mount).
+CORE_ROUTE_MODULES: tuple[RouteModule, ...] = (health, home, api_mount)
 
 
 def default_route_modules() -> list[RouteModule]:

@@ -1,0 +1,81 @@
+"""What the API takes as a request body: JSON (415 for anything else on POST, PUT and
+PATCH), of at most ``[api] max_body_kib`` (413 past it, whether the client declared the length
+or streams the body). The body is read here whole, so that the limit holds before anything
+parses it, and handed on as it came."""
+
+from __future__ import annotations
+
+from email.message import Message as MimeHeader
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mailer.api.problems import problem_response
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def is_json(content_type: str) -> bool:
+    header = MimeHeader()
+    header["content-type"] = content_type
+    subtype = header.get_content_subtype()
+    return header.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+class BodyGuard:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        path = scope["path"]  # the whole path: a mount sets root_path and leaves it as it is
+        declared = headers.get("content-length", "")
+        too_large = f"The body is larger than {self.max_bytes // 1024} KiB."
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await problem_response(path, 413, too_large)(scope, receive, send)
+            return
+        body, complete = await self._read(receive)
+        if not complete:
+            await problem_response(path, 413, too_large)(scope, receive, send)
+            return
+        content_type = headers.get("content-type", "")
+        if body and scope["method"] in BODY_METHODS and not is_json(content_type):
+            shown = content_type[:100] or "no Content-Type"
+            detail = f"The body must be JSON (Content-Type: application/json), not {shown!r}."
+            await problem_response(path, 415, detail)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> tuple[bytes, bool]:
+        """The body, and False if it grew past the limit (or the client went away)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"", False
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                return b"", False
+            if not message.get("more_body", False):
+                return b"".join(chunks), True
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replayed() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
