@@ -1,0 +1,130 @@
+"""Who may call the REST API: every endpoint, enumerated from the FastAPI app's routes,
+refuses a request without a token, with an unknown or a revoked one (401 with
+WWW-Authenticate: Bearer), and a role lacking the permission (403); nothing is changed by a
+refused request. The API takes no cookies, so its mount is exempt from the CSRF check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from mailer.api.app import api_routes, create_api
+from mailer.audience.lists import create_list, list_with_counts
+from mailer.audience.suppressions import suppress
+from mailer.web.app import create_app
+from mailer.web.security import matched_endpoint
+from tests.api_helpers import Api, assert_problem, serve_api
+from tests.conftest import DATABASE_BACKENDS
+
+# A well-formed request for each endpoint, so that only who sends it decides the answer.
+SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/lists"): {},
+    ("POST", "/lists"): {"json": {"name": "made-by-a-refused-request"}},
+    ("GET", "/lists/{name}"): {},
+    ("PATCH", "/lists/{name}"): {"json": {"title": "Changed by a refused request"}},
+    ("DELETE", "/lists/{name}"): {},
+    ("GET", "/suppressions"): {},
+    ("POST", "/suppressions"): {"json": {"email": "refused@example.com"}},
+    ("DELETE", "/suppressions/{email}"): {"params": {"reason": "a refused request"}},
+}
+VALUES = {"name": "guarded", "email": "kept@example.com"}
+
+
+@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    for served in serve_api(request, tmp_path_factory):
+        create_list(served.mailer.engine, "guarded", title="Guarded")
+        suppress(served.mailer.engine, "kept@example.com", "manual")
+        yield served
+
+
+def endpoints(api: Api) -> list[tuple[str, str]]:
+    """(method, path) of every endpoint of the API app, as its routers declare them and as
+    the app's OpenAPI description lists them (which must agree)."""
+    declared = sorted(
+        (method, route.path) for route in api_routes() for method in route.methods or ()
+    )
+    described = create_api(api.mailer).openapi()["paths"]
+    listed = sorted((method.upper(), path) for path, item in described.items() for method in item)
+    assert declared == listed
+    return declared
+
+
+def send(client: httpx.Client, method: str, template: str) -> httpx.Response:
+    sample = SAMPLES[(method, template)]
+    return client.request(method, template.format(**VALUES), **sample)
+
+
+def test_every_endpoint_has_a_sample_request(api: Api) -> None:
+    assert sorted(endpoints(api)) == sorted(SAMPLES)
+
+
+@pytest.mark.parametrize("who", [None, "revoked", "unknown", "basic"])
+def test_every_endpoint_refuses_a_missing_unknown_or_revoked_token(
+    api: Api, who: str | None
+) -> None:
+    client = api.client(None if who in ("unknown", "basic") else who)
+    if who == "unknown":
+        client.headers["Authorization"] = "Bearer mailer_" + "A" * 43
+    elif who == "basic":
+        client.headers["Authorization"] = "Basic YWRtaW46YWRtaW4="
+    with client:
+        for method, template in endpoints(api):
+            response = send(client, method, template)
+            assert_problem(response, 401)
+            assert response.headers["www-authenticate"].startswith("Bearer"), method + template
+            if who in ("revoked", "unknown"):
+                assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert_nothing_changed(api)
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_a_role_without_manage_audience_is_refused_every_change(api: Api, role: str) -> None:
+    with api.client(role) as client:
+        for method, template in endpoints(api):
+            response = send(client, method, template)
+            if method == "GET":
+                assert response.status_code == 200, (method, template, response.text)
+                continue
+            problem = assert_problem(response, 403)
+            assert f"{role} token {role}-token may not" in problem["detail"]
+    assert_nothing_changed(api)
+
+
+def assert_nothing_changed(api: Api) -> None:
+    with api.client("owner") as client:
+        assert client.get("/lists/guarded").json()["title"] == "Guarded"
+        assert client.get("/lists/made-by-a-refused-request").status_code == 404
+        addresses = [item["email"] for item in client.get("/suppressions").json()["items"]]
+    assert addresses == ["kept@example.com"]
+    assert list_with_counts(api.mailer.engine, "guarded").title == "Guarded"
+
+
+def test_the_api_mount_is_exempt_from_the_csrf_check_for_every_path_and_method(
+    api: Api,
+) -> None:
+    """Explicitly: the endpoint the security middleware finds for any request under
+    /api/v1 (a route of the API, an unknown path, a method no route takes) is marked
+    exempt."""
+    app = create_app(api.mailer)
+    for method, path in [("POST", "/lists"), ("DELETE", "/nowhere"), ("PUT", "/lists")]:
+        scope = {"type": "http", "method": method, "path": "/api/v1" + path, "root_path": ""}
+        assert getattr(matched_endpoint(app.router.routes, scope), "mailer_csrf_exempt", False)
+    # The public pages' unsafe requests are still checked.
+    scope = {"type": "http", "method": "POST", "path": "/preferences/x", "root_path": ""}
+    assert not getattr(matched_endpoint(app.router.routes, scope), "mailer_csrf_exempt", False)
+
+
+def test_a_change_with_a_token_needs_no_csrf_token_and_cookies_give_no_rights(api: Api) -> None:
+    with api.client("admin") as client:
+        client.cookies.set("mailer_csrf", "A" * 43)
+        created = client.post("/lists", json={"name": "no-csrf-needed"})
+        assert created.status_code == 201, created.text
+        assert_problem(client.post("/nowhere", json={}), 404)  # a problem, not the 403 page
+        assert_problem(client.put("/lists", json={}), 405)
+    with api.client(None) as anonymous:
+        anonymous.cookies.set("mailer_csrf", "A" * 43)
+        assert_problem(anonymous.get("/lists"), 401)
