@@ -110,7 +110,8 @@ def test_the_api_mount_is_exempt_from_the_csrf_check_for_every_path_and_method(
     /api/v1 (a route of the API, an unknown path, a method no route takes) is marked
     exempt."""
     app = create_app(api.mailer)
-    for method, path in [("POST", "/lists"), ("DELETE", "/nowhere"), ("PUT", "/lists")]:
+    requests = [("POST", "/lists"), ("DELETE", "/nowhere"), ("PUT", "/lists"), ("POST", "")]
+    for method, path in requests:
         scope = {"type": "http", "method": method, "path": "/api/v1" + path, "root_path": ""}
         assert getattr(matched_endpoint(app.router.routes, scope), "mailer_csrf_exempt", False)
     # The public pages' unsafe requests are still checked.

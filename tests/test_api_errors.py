@@ -42,6 +42,8 @@ def test_each_kind_of_refusal_is_a_problem(api: Api) -> None:
         assert_problem(client.post("/lists", json={"name": "Not OK"}), 422, "name")
     with api.client(None) as anonymous:
         assert_problem(anonymous.get("/lists"), 401)
+        for root in (api.server.url("/api/v1"), api.server.url("/api/v1/")):
+            assert_problem(anonymous.post(root, json={}), 404)
     with api.client("viewer") as viewer:
         assert_problem(viewer.delete("/lists/exists"), 403)
 

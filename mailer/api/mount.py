@@ -21,4 +21,8 @@ def routes(mailer: Mailer) -> list[BaseRoute]:
     from mailer.api.app import create_api
 
     api = csrf_exempt(create_api(mailer))
-    return [Mount(PREFIX, routes=[Route("/{api_path:path}", api, name="api")])]
+    # /api/v1 itself too (a Mount takes only the paths below it): the API's 404 problem.
+    return [
+        Mount(PREFIX, routes=[Route("/{api_path:path}", api, name="api")]),
+        Route(PREFIX, api, name="api_root"),
+    ]
