@@ -114,6 +114,17 @@ def test_adding_a_user_and_changing_their_role(sent: Sent, owner: httpx.Client) 
         assert changed.status_code == 200 and "is now owner" in changed.text
         assert editor.get("/admin/users").status_code == 200  # from the next request on
 
+    sends = owner.post(
+        "/admin/users/role",
+        data={"csrf_token": token, "email": "ed@example.com", "role": "editor", "can_send": "1"},
+    )
+    assert sends.status_code == 200
+    row = re.search(
+        r'<tr id="user-\d+">\s*<td[^>]*>ed@example.com.*?</tr>', sends.text, re.S | re.I
+    )
+    assert row and 'name="can_send" value="1" checked' in row.group(0)
+    assert "<option selected>editor</option>" in row.group(0)
+
     refused = owner.post(
         "/admin/users/add",
         data={
@@ -132,8 +143,24 @@ def test_adding_a_user_and_changing_their_role(sent: Sent, owner: httpx.Client) 
     demote = owner.post(
         "/admin/users/role", data={"csrf_token": token, "email": OWNER, "role": "viewer"}
     )
-    assert demote.status_code == 200  # ed is an owner now, so the owner may step down
-    assert owner.get("/admin/users").status_code == 403
+    assert demote.status_code == 400  # ed is an editor again: this is the only owner
+    assert "only owner" in demote.text
+    assert owner.get("/admin/users").status_code == 200
+
+
+def test_admin_pages_may_run_this_sites_script_and_nothing_else(owner: httpx.Client) -> None:
+    for path in ("/admin", "/admin/users", "/admin/audit", "/admin/login"):
+        answer = owner.get(path)
+        directives = dict(
+            part.strip().split(" ", 1)
+            for part in answer.headers["content-security-policy"].split(";")
+        )
+        assert directives["script-src"] == "'self'" and directives["connect-src"] == "'self'"
+        assert directives["style-src"] == "'self'" and directives["default-src"] == "'none'"
+        assert "unsafe" not in answer.headers["content-security-policy"]
+        assert answer.headers["cache-control"] == "no-store"
+        assert '"includeIndicatorStyles":false' in answer.text
+    assert "script-src" not in owner.get("/").headers["content-security-policy"]
 
 
 def test_the_audit_log_is_newest_first_paged_filtered_and_escaped(
