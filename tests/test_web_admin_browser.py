@@ -93,9 +93,14 @@ def test_log_in_look_around_add_a_user_change_their_role_log_out(
     ).to_have_value("admin")
     _fits(page)
 
+    page.once("dialog", lambda dialog: dialog.dismiss())  # "Remove ed@example.com?" No.
+    page.get_by_role("button", name="Remove ed@example.com").click()
+    expect(page.locator("tr", has_text="ed@example.com")).to_be_visible()
+
     page.get_by_role("link", name="Audit").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     expect(page.get_by_text("user.role")).to_be_visible()
+    expect(page.get_by_text("user.remove")).to_have_count(0)  # the dismissed removal
     _fits(page)
 
     page.get_by_role("link", name="Change password").click()

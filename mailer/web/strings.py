@@ -286,6 +286,7 @@ class AdminText:
     can_send_label: str = "Can send campaigns"
     change_button: str = "Change"
     remove_button: str = "Remove"
+    remove_confirm: str = "Remove {email}? They are logged out at once."
     end_sessions_button: str = "Log out"
     add_heading: str = "Add a user"
     initial_password_label: str = "Initial password (they can change it)"
