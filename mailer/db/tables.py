@@ -44,6 +44,10 @@ subscribers = sa.Table(
     sa.Column("timezone", sa.String(64), nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # lower(name), computed by the database (SQLite keeps it only in the index; PostgreSQL
+    # stores it, as migration 0016 says): a name-prefix search is a range of this index.
+    sa.Column("name_key", sa.String(200), sa.Computed("lower(name)")),
+    sa.Index("ix_subscribers_name_key", "name_key"),
 )
 
 memberships = sa.Table(
@@ -62,6 +66,15 @@ memberships = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.CheckConstraint("status IN ('unconfirmed', 'confirmed', 'unsubscribed')", name="status"),
     sa.Index("ix_memberships_subscriber_id", "subscriber_id"),
+    # A list's members by status, for a search by a status that may be rare: confirmed, the
+    # usual status, is left out, so importing confirmed people never writes to it.
+    sa.Index(
+        "ix_memberships_list_status",
+        "list_id",
+        "status",
+        sqlite_where=sa.text("status <> 'confirmed'"),
+        postgresql_where=sa.text("status <> 'confirmed'"),
+    ),
     # The primary key is the row's address (list_id first, so a list's members are one range);
     # a separate rowid would be one more b-tree to update on every import row.
     sqlite_with_rowid=False,
