@@ -68,6 +68,7 @@ bench: $(STAMP) wrk
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/admin.py
 
 clean:
 	rm -rf $(VENV) out
