@@ -7,7 +7,7 @@ script), a country attribute, and memberships 97% confirmed, 2.5% unsubscribed a
 unconfirmed. Then times the search service (mailer.audience.subscriber_search), each case the
 median of ``--runs`` (5) calls of 50 subscribers: the first page, and the 50th page (reached
 by following ``next_after``; only the last call is timed). Cases: an address prefix of one
-letter ("m": with the names starting with it, 13% of the people), of three letters ("kol"),
+letter ("m": with the names starting with it, 17% of the people), of three letters ("kol"),
 a whole address, a name prefix ("Kenji", 4%), a rare one ("Zoe Ros", 0.2%), the list alone,
 the list and a rare status (unconfirmed, then unsubscribed), a segment (country = "SG"), and
 the list with a prefix and a segment together. ``--explain`` adds each case's reading and
