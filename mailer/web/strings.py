@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from mailer.web.strings_issues import IssuesText
+
 
 @dataclass(frozen=True)
 class ErrorText:
@@ -362,6 +364,7 @@ class Strings:
     unsubscribe: UnsubscribeText = UnsubscribeText()
     preferences: PreferencesText = PreferencesText()
     admin: AdminText = AdminText()
+    issues: IssuesText = IssuesText()
 
     def error(self, status_code: int) -> ErrorText:
         """The title and text of the error page for an HTTP status."""
