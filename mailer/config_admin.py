@@ -35,3 +35,10 @@ class AdminSettings(Section):
     login_window_minutes: int = Field(
         15, ge=1, le=24 * 60, description="The window failed logins are counted in, in minutes."
     )
+    max_upload_mib: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="The largest subscriber CSV the admin app or the "
+        "API takes as an upload, in MiB (413 past it).",
+    )

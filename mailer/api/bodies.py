@@ -13,6 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mailer.api.problems import problem_response
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Paths under the API whose endpoint streams and limits the body itself (uploads); any other
+# method there is the router's 405.
+STREAMED_UPLOADS = frozenset({"/imports"})
 
 
 def is_json(content_type: str) -> bool:
@@ -31,6 +34,9 @@ class BodyGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _api_path(scope) in STREAMED_UPLOADS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -66,6 +72,12 @@ class BodyGuard:
                 return b"", False
             if not message.get("more_body", False):
                 return b"".join(chunks), True
+
+
+def _api_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

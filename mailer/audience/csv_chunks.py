@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from mailer.audience.attributes import InvalidField
+from mailer.audience.csv_mapping import ColumnMapping, mapped_header
 from mailer.audience.csv_plain_rows import parse_plain_rows
 from mailer.audience.csv_records import RecordReader, Records
 from mailer.audience.csv_rows import CsvHeader, RowProblem, is_blank, parse_row, read_header
@@ -80,7 +81,7 @@ class _WatchedReader(io.RawIOBase):
         return False
 
 
-def _read_header(records: RecordReader, source: str) -> CsvHeader:
+def _read_header(records: RecordReader, source: str, mapping: ColumnMapping | None) -> CsvHeader:
     while True:
         taken = records.take(1)
         if taken.bad:
@@ -89,11 +90,16 @@ def _read_header(records: RecordReader, source: str) -> CsvHeader:
         if not taken.cells:
             raise LocatedError(source, 1, "the file is empty: a header row with 'email' is needed")
         if not is_blank(taken.cells[0]):
+            if mapping is not None:
+                return mapped_header(taken.cells[0], mapping, source, taken.lines[0])
             return read_header(taken.cells[0], source, taken.lines[0])
 
 
-def read_chunks(stream: BinaryIO, source: str, batch_size: int) -> Iterator[ParsedChunk]:
-    """The file in chunks of up to ``batch_size`` rows; LocatedError if it cannot be read."""
+def read_chunks(
+    stream: BinaryIO, source: str, batch_size: int, mapping: ColumnMapping | None = None
+) -> Iterator[ParsedChunk]:
+    """The file in chunks of up to ``batch_size`` rows; LocatedError if it cannot be read.
+    Its columns are read by ``mapping`` when given, else by the header row's names."""
     watched = _WatchedReader(stream)
     text = io.TextIOWrapper(
         io.BufferedReader(watched, 1 << 16),
@@ -102,7 +108,7 @@ def read_chunks(stream: BinaryIO, source: str, batch_size: int) -> Iterator[Pars
         newline="",
     )
     records = RecordReader(text)
-    header = _read_header(records, source)
+    header = _read_header(records, source, mapping)
     while (taken := records.take(batch_size)).cells or taken.bad:
         yield _parse_chunk(header, taken, watched)
 

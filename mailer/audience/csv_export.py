@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from mailer.audience.attributes import RESERVED_KEYS, folded_attributes, format_attribute
 from mailer.audience.csv_cells import ESCAPED_STARTS, neutralize
 from mailer.audience.lists import find_list
+from mailer.audience.segment_sql import segment_clause
+from mailer.audience.segments import parse_segment
 from mailer.db.bulk import fetch_batches
 from mailer.db.tables import MEMBERSHIP_STATUSES, memberships, subscribers
 from mailer.errors import MailerError
@@ -76,11 +78,19 @@ def _csv_rows(batch: list[tuple[Any, ...]], cells: _AttributeCells) -> Iterable[
     return map(tuple.__add__, map(_FIXED, batch), map(cells.__getitem__, map(_ATTRIBUTES, batch)))
 
 
-def export_csv(engine: sa.Engine, list_name: str, out: TextIO, *, status: str | None = None) -> int:
-    """Write the list's members (of one status, if given) as CSV, in the order they were first
-    stored; returns how many."""
+def export_csv(
+    engine: sa.Engine,
+    list_name: str,
+    out: TextIO,
+    *,
+    status: str | None = None,
+    segment: str | None = None,
+) -> int:
+    """Write the list's members (of one status, and in a segment, if given) as CSV, in the
+    order they were first stored; returns how many."""
     if status is not None and status not in MEMBERSHIP_STATUSES:
         raise MailerError(f"--status {status!r}: use one of {', '.join(MEMBERSHIP_STATUSES)}")
+    in_segment = segment_clause(parse_segment(segment), engine.dialect.name) if segment else None
     with engine.connect() as connection:
         mailing_list = find_list(connection, list_name)
         members = sa.select(memberships.c.subscriber_id).where(
@@ -88,6 +98,10 @@ def export_csv(engine: sa.Engine, list_name: str, out: TextIO, *, status: str | 
         )
         if status is not None:
             members = members.where(memberships.c.status == status)
+        if in_segment is not None:
+            members = members.join(
+                subscribers, subscribers.c.id == memberships.c.subscriber_id
+            ).where(in_segment)
         keys = _attribute_keys(connection, members)
         # "\r\n" rows (RFC 4180): minimal quoting then also quotes cells holding a lone "\r",
         # which a reader would otherwise take for the end of the row.
@@ -107,6 +121,8 @@ def export_csv(engine: sa.Engine, list_name: str, out: TextIO, *, status: str | 
         )
         if status is not None:
             query = query.where(memberships.c.status == status)
+        if in_segment is not None:
+            query = query.where(in_segment)
         count = 0
         for batch in fetch_batches(connection, query, _BATCH):
             # A new cache per batch keeps memory flat when most members' attributes differ.

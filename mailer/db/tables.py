@@ -11,6 +11,7 @@ from mailer.db.account_tables import users as users
 from mailer.db.event_tables import event_tallies as event_tallies
 from mailer.db.event_tables import event_urls as event_urls
 from mailer.db.event_tables import events as events
+from mailer.db.import_tables import imports as imports
 from mailer.db.metadata import metadata as metadata
 from mailer.db.types import BigId, Json, UtcDateTime
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from mailer.web.strings_imports import IMPORTS_TEXT, ImportsText
 from mailer.web.strings_issues import IssuesText
 
 
@@ -364,6 +365,7 @@ class Strings:
     unsubscribe: UnsubscribeText = UnsubscribeText()
     preferences: PreferencesText = PreferencesText()
     admin: AdminText = AdminText()
+    imports: ImportsText = IMPORTS_TEXT
     issues: IssuesText = IssuesText()
 
     def error(self, status_code: int) -> ErrorText:

@@ -34,6 +34,7 @@ class Section:
 SECTIONS = (
     Section("dashboard", "", Permission.READ),
     Section("issues", "issues", Permission.READ),
+    Section("imports", "imports", Permission.MANAGE_AUDIENCE),
     Section("users", "users", Permission.MANAGE_USERS),
     Section("audit", "audit", Permission.VIEW_AUDIT),
 )
