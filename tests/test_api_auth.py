@@ -31,6 +31,23 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/suppressions/{email}"): {"params": {"reason": "a refused request"}},
 }
 VALUES = {"name": "guarded", "email": "kept@example.com"}
+# The issues: read and checked with any token, test copies sent by editors and up.
+SAMPLES.update(
+    {
+        ("GET", "/issues"): {},
+        ("GET", "/issues/{number}"): {},
+        ("GET", "/issues/{number}/render"): {},
+        ("POST", "/issues/{number}/check"): {},
+        ("POST", "/issues/{number}/test-send"): {"json": {"to": ["test@example.com"]}},
+    }
+)
+VALUES["number"] = "87"
+# Requests other than GET that a role below admin may make: they change nothing anyone sees.
+MAY = {
+    ("viewer", "POST", "/issues/{number}/check"),
+    ("editor", "POST", "/issues/{number}/check"),
+    ("editor", "POST", "/issues/{number}/test-send"),
+}
 
 
 @pytest.fixture(scope="module", params=DATABASE_BACKENDS)
@@ -86,7 +103,7 @@ def test_a_role_without_manage_audience_is_refused_every_change(api: Api, role: 
     with api.client(role) as client:
         for method, template in endpoints(api):
             response = send(client, method, template)
-            if method == "GET":
+            if method == "GET" or (role, method, template) in MAY:
                 assert response.status_code == 200, (method, template, response.text)
                 continue
             problem = assert_problem(response, 403)

@@ -272,3 +272,18 @@ def test_roles_without_manage_audience_are_refused_everything(
             attempt()
     assert imports.show_import(mailer, ADMIN, import_id).status == "uploaded"
     assert len(entries(mailer)) == before
+
+
+def test_an_upload_whose_columns_are_never_chosen_is_forgotten_a_day_later(
+    mailer: Mailer, clock: MovingClock
+) -> None:
+    import_id = upload(mailer, PEOPLE.encode())
+    assert len(stored_files(mailer)) == 1
+    clock.advance(hours=23)
+    imports.begin_upload(mailer, ADMIN).discard()
+    assert imports.show_import(mailer, ADMIN, import_id).status == "uploaded"
+    clock.advance(hours=2)
+    imports.begin_upload(mailer, ADMIN).discard()
+    forgotten = imports.show_import(mailer, ADMIN, import_id)
+    assert forgotten.status == "failed" and forgotten.error == "its columns were never chosen"
+    assert stored_files(mailer) == []

@@ -10,13 +10,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from mailer.accounts import audit
 from mailer.accounts.roles import Permission, Principal
 from mailer.actions.paging import Page, check_limit, page_of
 from mailer.app import Mailer
 from mailer.catalog import CatalogEntry, catalog
-from mailer.checks.findings import Finding
+from mailer.checks.findings import Finding, Level
 from mailer.checks.issue_checks import IssueReport, check_issue
 from mailer.content import load_issue
 from mailer.db.engine import write_transaction
@@ -26,11 +27,12 @@ from mailer.render.pipeline import PersonalizedEmail
 from mailer.services import issue_files
 from mailer.services.issue_files import SentCopies
 
+IssueStatus = Literal["ready", "draft", "invalid"]
+
 
 @dataclass(frozen=True)
 class ShownFinding:
-    level: str
-    """ "error" or "warning"."""
+    level: Level
     message: str
     where: str
     """``issues/0087-x.md:12`` (relative to the project's folder), or "" when nowhere."""
@@ -43,8 +45,8 @@ class IssueSummary:
     number: int
     file: str
     """The file's name in the issues folder."""
-    status: str
-    """ "ready", "draft", or "invalid" when the file cannot be read as an issue."""
+    status: IssueStatus
+    """From the front matter, or "invalid" when the file cannot be read as an issue."""
     title: str | None
     date: dt.date | None
     template: str | None

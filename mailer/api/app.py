@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mailer.api import lists, suppressions
 from mailer.api.bodies import BodyGuard
 from mailer.api.imports import router as imports_router
+from mailer.api.issues import router as issues_router
 from mailer.api.openapi import install_openapi
 from mailer.api.problems import install_problem_handlers
 from mailer.app import Mailer
@@ -49,7 +50,12 @@ class NoStore:
         await self.app(scope, receive, send_no_store)
 
 
-ROUTERS: tuple[APIRouter, ...] = (lists.router, suppressions.router, imports_router)
+ROUTERS: tuple[APIRouter, ...] = (
+    lists.router,
+    suppressions.router,
+    imports_router,
+    issues_router,
+)
 
 
 def api_routes() -> list[APIRoute]:
