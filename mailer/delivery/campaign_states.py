@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mailer.errors import MailerError
+from mailer.errors import ConflictError
 
 
 class CampaignStatus(StrEnum):
@@ -132,7 +132,7 @@ EDITOR_MOVES: dict[EditorAction, Action | None] = {
 IN_DOUBT_ONLY = (EditorAction.resend, EditorAction.mark_sent)
 
 
-class NotAllowed(MailerError):
+class NotAllowed(ConflictError):
     """An action the campaign's state does not allow (another process may have moved it)."""
 
     def __init__(self, campaign_id: int, status: str, action: Action, detail: str = "") -> None:

@@ -49,11 +49,15 @@ class RecipientRow:
 
 
 def recipient_rows(
-    engine: sa.Engine, campaign_id: int, status: str | None = None, page: int = PAGE
+    engine: sa.Engine,
+    campaign_id: int,
+    status: str | None = None,
+    page: int = PAGE,
+    *,
+    after: int = 0,
 ) -> Iterator[RecipientRow]:
-    """The campaign's recipients in subscriber id order (only those in ``status`` if given),
-    read a page at a time, each page in a short read of its own."""
-    after = 0
+    """The campaign's recipients in subscriber id order after the subscriber ``after`` (only
+    those in ``status`` if given), read a page at a time, each in a short read of its own."""
     while True:
         query = (
             sa.select(*_COLUMNS)

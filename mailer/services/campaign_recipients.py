@@ -20,11 +20,12 @@ def check_status(status: str | None) -> str | None:
 
 
 def recipients(
-    mailer: Mailer, campaign_id: int, status: str | None = None
+    mailer: Mailer, campaign_id: int, status: str | None = None, *, after: int = 0
 ) -> Iterator[RecipientRow]:
-    """The campaign's recipients (those in ``status`` if given), in subscriber id order. The
-    campaign and the status are checked before the first row is read (CampaignNotFound,
-    FieldError); the rows are then read a page at a time as they are consumed."""
+    """The campaign's recipients (those in ``status`` if given), in subscriber id order from
+    after the subscriber ``after``. The campaign and the status are checked before the first
+    row is read (CampaignNotFound, FieldError); the rows are then read a page at a time as
+    they are consumed."""
     wanted = check_status(status)
     show_campaign(mailer.engine, campaign_id)
-    return recipient_rows(mailer.engine, campaign_id, wanted)
+    return recipient_rows(mailer.engine, campaign_id, wanted, after=after)

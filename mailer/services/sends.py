@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mailer.app import Mailer
+from mailer.audience.lists import find_list
+from mailer.audience.segment_sql import segment_clause
+from mailer.audience.segments import parse_segment
+from mailer.delivery.campaign_audience import count_audience
 from mailer.delivery.campaigns import Campaign, show_campaign
 from mailer.delivery.local_time import parse_clock
 from mailer.delivery.sending import SendPlan, plan_send, start_campaign
@@ -57,6 +61,15 @@ def plan(
     )
     check_transport(mailer, found.transport)
     return found
+
+
+def audience_size(mailer: Mailer, list_name: str, segment: str | None = None) -> int:
+    """How many a send to the list (only those matching ``segment`` when given) would reach
+    now: its confirmed, unsuppressed members. An unknown list (NotFoundError) or a segment
+    that cannot be read (SegmentError) is refused before anything is counted."""
+    where = segment_clause(parse_segment(segment), mailer.engine.dialect.name) if segment else None
+    with mailer.engine.connect() as connection:
+        return count_audience(connection, find_list(connection, list_name).id, where)
 
 
 def send_time(
