@@ -7,7 +7,9 @@ from mailer.accounts import audit
 from mailer.accounts.roles import Permission, Principal
 from mailer.actions.paging import Page, check_limit, page_of
 from mailer.app import Mailer
+from mailer.audience import list_usage as usage
 from mailer.audience import lists
+from mailer.audience.list_usage import ListUsage
 from mailer.audience.lists import ListChanges, ListDeletion, MailingList
 from mailer.db.engine import write_transaction
 
@@ -88,3 +90,11 @@ def delete_list(mailer: Mailer, principal: Principal, name: str) -> ListDeletion
         }
         audit.record(connection, principal.actor, "list.delete", name, detail, now)
     return deleted
+
+
+def list_usage(mailer: Mailer, principal: Principal, name: str) -> ListUsage:
+    """What deleting the list would touch (members, campaigns not done, schedules), for
+    whoever may delete it."""
+    principal.require(Permission.MANAGE_AUDIENCE)
+    with mailer.engine.connect() as connection:
+        return usage.list_usage(connection, name)

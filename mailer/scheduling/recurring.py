@@ -104,6 +104,16 @@ def all_schedules(engine: sa.Engine) -> list[Schedule]:
         return [_schedule(row) for row in rows]
 
 
+def schedules_after(engine: sa.Engine, after: str | None, limit: int) -> list[Schedule]:
+    """Up to ``limit`` schedules by name, those named after ``after`` (from the first when
+    None): one page of a listing that neither skips nor repeats one added between pages."""
+    query = sa.select(schedules).order_by(schedules.c.name).limit(limit)
+    if after is not None:
+        query = query.where(schedules.c.name > after)
+    with engine.connect() as connection:
+        return [_schedule(row) for row in connection.execute(query)]
+
+
 def find_schedule(connection: sa.Connection, name: str) -> Schedule | None:
     row = connection.execute(sa.select(schedules).where(schedules.c.name == name)).first()
     return None if row is None else _schedule(row)

@@ -14,12 +14,14 @@ from mailer.audience.lists import find_list
 from mailer.audience.segments import parse_segment
 from mailer.config import RecurringSchedule
 from mailer.delivery.transports.factory import check_transport_name
-from mailer.errors import FieldError, FieldErrors
+from mailer.errors import FieldError, FieldErrors, NotFoundError
 from mailer.scheduling.recurring import (
     Schedule,
     add_schedule,
     all_schedules,
+    find_schedule,
     remove_schedule,
+    schedules_after,
     sync_config,
 )
 from mailer.scheduling.when import zone_named
@@ -31,6 +33,23 @@ def schedules(mailer: Mailer) -> list[Schedule]:
     """Every recurring schedule, from the config file and added here."""
     sync_config(mailer.engine, mailer.settings, mailer.clock)
     return all_schedules(mailer.engine)
+
+
+def schedule_page(mailer: Mailer, after: str | None, limit: int) -> list[Schedule]:
+    """Up to ``limit`` schedules by name after the one named ``after``, the config file's
+    included."""
+    sync_config(mailer.engine, mailer.settings, mailer.clock)
+    return schedules_after(mailer.engine, after, limit)
+
+
+def schedule_named(mailer: Mailer, name: str) -> Schedule:
+    """The schedule named ``name`` (NotFoundError if there is none)."""
+    sync_config(mailer.engine, mailer.settings, mailer.clock)
+    with mailer.engine.connect() as connection:
+        found = find_schedule(connection, name)
+    if found is None:
+        raise NotFoundError(f"no schedule named {name!r}")
+    return found
 
 
 def add(

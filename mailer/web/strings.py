@@ -11,6 +11,7 @@ from datetime import date
 
 from mailer.web.strings_imports import IMPORTS_TEXT, ImportsText
 from mailer.web.strings_issues import IssuesText
+from mailer.web.strings_lists import LISTS_TEXT, ListsText
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,7 @@ class Strings:
     admin: AdminText = AdminText()
     imports: ImportsText = IMPORTS_TEXT
     issues: IssuesText = IssuesText()
+    lists: ListsText = LISTS_TEXT
 
     def error(self, status_code: int) -> ErrorText:
         """The title and text of the error page for an HTTP status."""

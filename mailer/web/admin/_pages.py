@@ -35,6 +35,9 @@ SECTIONS = (
     Section("dashboard", "", Permission.READ),
     Section("issues", "issues", Permission.READ),
     Section("imports", "imports", Permission.MANAGE_AUDIENCE),
+    Section("lists", "lists", Permission.READ),
+    Section("suppressions", "suppressions", Permission.READ),
+    Section("schedules", "schedules", Permission.READ),
     Section("users", "users", Permission.MANAGE_USERS),
     Section("audit", "audit", Permission.VIEW_AUDIT),
 )
