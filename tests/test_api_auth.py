@@ -17,6 +17,7 @@ from mailer.audience.suppressions import suppress
 from mailer.web.app import create_app
 from mailer.web.security import matched_endpoint
 from tests.api_helpers import Api, assert_problem, serve_api
+from tests.campaign_helpers import scheduled_campaign
 from tests.conftest import DATABASE_BACKENDS
 
 # A well-formed request for each endpoint, so that only who sends it decides the answer.
@@ -42,6 +43,24 @@ SAMPLES.update(
     }
 )
 VALUES["number"] = "87"
+# The campaigns: read with any token; sent or scheduled with one that may send (an editor's
+# may not, unless made to); paused, resumed, rescheduled, cancelled and resolved by admins and up.
+SAMPLES.update(
+    {
+        ("GET", "/campaigns"): {},
+        ("POST", "/campaigns"): {"json": {"issue": 87, "list": "guarded"}},
+        ("GET", "/campaigns/{campaign_id}"): {},
+        ("POST", "/campaigns/{campaign_id}/pause"): {},
+        ("POST", "/campaigns/{campaign_id}/resume"): {},
+        ("POST", "/campaigns/{campaign_id}/reschedule"): {"json": {"at": "+3h"}},
+        ("POST", "/campaigns/{campaign_id}/cancel"): {},
+        ("POST", "/campaigns/{campaign_id}/resend"): {},
+        ("POST", "/campaigns/{campaign_id}/mark_sent"): {},
+        ("GET", "/campaigns/{campaign_id}/report"): {},
+        ("GET", "/campaigns/{campaign_id}/recipients"): {},
+    }
+)
+VALUES["campaign_id"] = "1"
 # Requests other than GET that a role below admin may make: they change nothing anyone sees.
 MAY = {
     ("viewer", "POST", "/issues/{number}/check"),
@@ -55,6 +74,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     for served in serve_api(request, tmp_path_factory):
         create_list(served.mailer.engine, "guarded", title="Guarded")
         suppress(served.mailer.engine, "kept@example.com", "manual")
+        assert scheduled_campaign(served.mailer, "guarded") == 1
         yield served
 
 
