@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from mailer.web.strings_campaigns import CampaignText
 from mailer.web.strings_imports import IMPORTS_TEXT, ImportsText
 from mailer.web.strings_issues import IssuesText
 from mailer.web.strings_lists import LISTS_TEXT, ListsText
@@ -366,6 +367,7 @@ class Strings:
     unsubscribe: UnsubscribeText = UnsubscribeText()
     preferences: PreferencesText = PreferencesText()
     admin: AdminText = AdminText()
+    campaigns: CampaignText = CampaignText()
     imports: ImportsText = IMPORTS_TEXT
     issues: IssuesText = IssuesText()
     lists: ListsText = LISTS_TEXT

@@ -33,6 +33,7 @@ class Section:
 # The sections that exist today, in the order of ``t.admin.nav``; the others come later.
 SECTIONS = (
     Section("dashboard", "", Permission.READ),
+    Section("campaigns", "campaigns", Permission.READ),
     Section("issues", "issues", Permission.READ),
     Section("imports", "imports", Permission.MANAGE_AUDIENCE),
     Section("lists", "lists", Permission.READ),
