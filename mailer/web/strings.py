@@ -11,7 +11,7 @@ from datetime import date
 
 from mailer.web.strings_campaigns import CampaignText
 from mailer.web.strings_imports import IMPORTS_TEXT, ImportsText
-from mailer.web.strings_issues import IssuesText
+from mailer.web.strings_issues import ISSUES_TEXT, IssuesText
 from mailer.web.strings_lists import LISTS_TEXT, ListsText
 
 
@@ -369,7 +369,7 @@ class Strings:
     admin: AdminText = AdminText()
     campaigns: CampaignText = CampaignText()
     imports: ImportsText = IMPORTS_TEXT
-    issues: IssuesText = IssuesText()
+    issues: IssuesText = ISSUES_TEXT
     lists: ListsText = LISTS_TEXT
 
     def error(self, status_code: int) -> ErrorText:

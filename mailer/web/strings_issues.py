@@ -59,3 +59,6 @@ class IssuesText:
 
     def status(self, name: str) -> str:
         return dict(self.statuses).get(name, name)
+
+
+ISSUES_TEXT = IssuesText()
