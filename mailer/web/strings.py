@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from mailer.web.strings_campaigns import CampaignText
+from mailer.web.strings_campaigns import CAMPAIGN_TEXT, CampaignText
 from mailer.web.strings_imports import IMPORTS_TEXT, ImportsText
 from mailer.web.strings_issues import ISSUES_TEXT, IssuesText
 from mailer.web.strings_lists import LISTS_TEXT, ListsText
@@ -367,7 +367,7 @@ class Strings:
     unsubscribe: UnsubscribeText = UnsubscribeText()
     preferences: PreferencesText = PreferencesText()
     admin: AdminText = AdminText()
-    campaigns: CampaignText = CampaignText()
+    campaigns: CampaignText = CAMPAIGN_TEXT
     imports: ImportsText = IMPORTS_TEXT
     issues: IssuesText = ISSUES_TEXT
     lists: ListsText = LISTS_TEXT

@@ -103,3 +103,6 @@ class CampaignText:
 
     def done_text(self, action: str) -> str:
         return dict(self.done).get(action, "{id}")
+
+
+CAMPAIGN_TEXT = CampaignText()
