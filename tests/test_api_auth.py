@@ -14,6 +14,7 @@ import pytest
 from mailer.api.app import api_routes, create_api
 from mailer.audience.lists import create_list, list_with_counts
 from mailer.audience.suppressions import suppress
+from mailer.services import schedules
 from mailer.web.app import create_app
 from mailer.web.security import matched_endpoint
 from tests.api_helpers import Api, assert_problem, serve_api
@@ -30,6 +31,8 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/suppressions"): {},
     ("POST", "/suppressions"): {"json": {"email": "refused@example.com"}},
     ("DELETE", "/suppressions/{email}"): {"params": {"reason": "a refused request"}},
+    ("GET", "/schedules"): {},
+    ("GET", "/schedules/{name}"): {},
 }
 VALUES = {"name": "guarded", "email": "kept@example.com"}
 # The issues: read and checked with any token, test copies sent by editors and up.
@@ -74,6 +77,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     for served in serve_api(request, tmp_path_factory):
         create_list(served.mailer.engine, "guarded", title="Guarded")
         suppress(served.mailer.engine, "kept@example.com", "manual")
+        schedules.add(served.mailer, "guarded", cron="0 9 * * MON", list_name="guarded")
         assert scheduled_campaign(served.mailer, "guarded") == 1
         yield served
 

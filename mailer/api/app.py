@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mailer.api import campaigns, lists, suppressions
+from mailer.api import campaigns, lists, schedules, suppressions
 from mailer.api.bodies import BodyGuard
 from mailer.api.imports import router as imports_router
 from mailer.api.issues import router as issues_router
@@ -56,6 +56,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns.router,
     imports_router,
     issues_router,
+    schedules.router,
 )
 
 
