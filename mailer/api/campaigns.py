@@ -65,8 +65,9 @@ class CampaignOut(BaseModel):
     list: str
     segment: str | None = Field(description="Only the list's members matching it, when set.")
     transport: str
-    status: str = Field(description="draft, scheduled, sending, paused, sent, cancelled, "
-                        "failed or missed.")  # fmt: skip
+    status: str = Field(
+        description="draft, scheduled, sending, paused, sent, cancelled, failed or missed."
+    )
     message: str = Field(description="What happened last, in words (why it is paused...).")
     subject: str | None
     created_at: datetime
@@ -114,10 +115,13 @@ class CampaignIn(BaseModel):
     list: str = Field(pattern=NAME_PATTERN, description="The list's name.")
     segment: Annotated[
         str | None,
-        Field(max_length=2000, description='Only members matching it, e.g. `country = "CN"`.',
-              json_schema_extra=ONE_LINE),
+        Field(
+            max_length=2000,
+            description='Only members matching it, e.g. `country = "CN"`.',
+            json_schema_extra=ONE_LINE,
+        ),
         AfterValidator(lambda value: None if value is None else one_line(value)),
-    ] = None  # fmt: skip
+    ] = None
     at: At | None = None
     timezone: Timezone | None = None
     local_time: str | None = Field(
