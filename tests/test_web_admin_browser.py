@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from mailer.accounts.roles import Role
 from tests.admin_helpers import OWNER, PASSWORD, add_account
+from tests.browser_checks import assert_fits_width, console_problems
 from tests.conftest import Project
 from tests.web_server import WebServer, new_page
 
@@ -24,29 +25,10 @@ def server(db_project: Project, web_server: WebServer) -> Iterator[WebServer]:
     yield web_server
 
 
-def _watched(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-def _fits(page: Page) -> None:
-    scroll, client = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert scroll <= client, f"{page.url}: {scroll} px wide in {client} px"
-
-
 def _log_in(page: Page, server: WebServer) -> None:
     page.goto(server.url("/admin/users"))
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
     page.get_by_label("Email address").fill(OWNER)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -56,14 +38,14 @@ def test_log_in_look_around_add_a_user_change_their_role_log_out(
     chromium: Browser, server: WebServer
 ) -> None:
     page = new_page(chromium, width=375, height=800)
-    problems = _watched(page)
+    problems = console_problems(page)
     _log_in(page, server)
     expect(page.get_by_role("heading", name="Users")).to_be_visible()  # back where it began
 
     page.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_role("heading", name="Needs attention")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
 
     page.get_by_role("link", name="Users").click()
     form = page.locator("form", has=page.get_by_role("button", name="Add user"))
@@ -73,7 +55,7 @@ def test_log_in_look_around_add_a_user_change_their_role_log_out(
     form.get_by_role("button", name="Add user").click()
     expect(page.get_by_role("status")).to_have_text("ed@example.com is added.")
     assert page.url == server.url("/admin/users")  # swapped in place by htmx, not a new page
-    _fits(page)
+    assert_fits_width(page)
 
     form = page.locator("form", has=page.get_by_role("button", name="Add user"))
     form.get_by_label("Email address").fill("weak@example.com")
@@ -91,7 +73,7 @@ def test_log_in_look_around_add_a_user_change_their_role_log_out(
     expect(
         page.locator("tr", has_text="ed@example.com").get_by_label("Role (ed@example.com)")
     ).to_have_value("admin")
-    _fits(page)
+    assert_fits_width(page)
 
     page.once("dialog", lambda dialog: dialog.dismiss())  # "Remove ed@example.com?" No.
     page.get_by_role("button", name="Remove ed@example.com").click()
@@ -101,11 +83,11 @@ def test_log_in_look_around_add_a_user_change_their_role_log_out(
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     expect(page.get_by_text("user.role")).to_be_visible()
     expect(page.get_by_text("user.remove")).to_have_count(0)  # the dismissed removal
-    _fits(page)
+    assert_fits_width(page)
 
     page.get_by_role("link", name="Change password").click()
     expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
 
     page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_text("You are logged out.")).to_be_visible()
@@ -128,6 +110,6 @@ def test_the_forms_work_with_script_off(chromium: Browser, server: WebServer) ->
         form.get_by_role("button", name="Add user").click()
         expect(page.get_by_role("status")).to_have_text("vi@example.com is added.")
         assert page.url == server.url("/admin/users/add")  # the form's own answer
-        _fits(page)
+        assert_fits_width(page)
     finally:
         context.close()

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, expect
 
 from mailer.accounts.roles import Role
 from mailer.app import Mailer
 from mailer.audience.lists import create_list
 from tests.admin_helpers import PASSWORD, add_account
+from tests.browser_checks import assert_fits_width, console_problems
 from tests.conftest import Project
 from tests.sending import fill_list
 from tests.test_scheduler_worker import Worker
@@ -42,41 +43,22 @@ def worker(db_project: Project) -> Iterator[Worker]:
     running.stop()
 
 
-def _watched(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-def _fits(page: Page) -> None:
-    scroll, client = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert scroll <= client, f"{page.url}: {scroll} px wide in {client} px"
-
-
 def test_send_now_and_watch_the_progress_reach_sent(
     chromium: Browser, server: WebServer, worker: Worker, db_project: Project
 ) -> None:
     page = new_page(chromium, width=375, height=800)
-    problems = _watched(page)
+    problems = console_problems(page)
     page.goto(server.url("/admin/campaigns"))
     page.get_by_label("Email address").fill(ADMIN)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
     expect(page.get_by_text("No campaign yet.")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
 
     page.get_by_role("link", name="New campaign").click()
     expect(page.get_by_role("heading", name="New campaign")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
     page.get_by_label("Issue").select_option("87")
     page.get_by_label("Segment (optional)").fill('country = "CN"')
     page.get_by_role("button", name="Count recipients").click()
@@ -94,13 +76,13 @@ def test_send_now_and_watch_the_progress_reach_sent(
     expect(page.locator("#progress-status")).to_have_text("sent", timeout=60_000)
     expect(page.locator("#progress-sent")).to_have_text("6")
     expect(page.get_by_text("Nothing can be done to it now.")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
 
     page.get_by_role("link", name="Campaigns", exact=True).first.click()
     row = page.locator("#campaign-1")
     expect(row).to_contain_text("sent")
     expect(row).to_contain_text("6 / 6")
-    _fits(page)
+    assert_fits_width(page)
     row.get_by_role("link").click()
     expect(page.get_by_role("heading", name="#1 issue 87 to weekly")).to_be_visible()
     outbox = db_project.settings().transport.outbox.dir / "campaign-1"
@@ -127,7 +109,7 @@ def test_schedule_and_cancel_with_script_off(chromium: Browser, server: WebServe
     page.get_by_label("Time", exact=True).fill("+2h")
     page.get_by_role("button", name="Send or schedule").click()
     expect(page.locator("#progress-status")).to_have_text("scheduled")
-    _fits(page)
+    assert_fits_width(page)
     page.get_by_role("button", name="Cancel campaign").click()
     expect(page.get_by_role("status")).to_contain_text("is cancelled.")
     expect(page.locator("#progress-status")).to_have_text("cancelled")

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from mailer.accounts.roles import Role
 from mailer.audience.lists import create_list
 from mailer.db.engine import create_db_engine
 from tests.admin_helpers import OWNER, PASSWORD, add_account
+from tests.browser_checks import assert_fits_width, console_problems
 from tests.conftest import Project
 from tests.web_server import WebServer, new_page
 
@@ -42,25 +43,6 @@ def server(db_project: Project, web_server: WebServer) -> Iterator[WebServer]:
     yield web_server
 
 
-def _watched(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-def _fits(page: Page) -> None:
-    scroll, client = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert scroll <= client, f"{page.url}: {scroll} px wide in {client} px"
-
-
 def _import_people(page: Page, server: WebServer) -> None:
     """Log in, upload PEOPLE and choose its columns (Courriel: email, Nom: name, Ville: the
     city attribute) into weekly."""
@@ -69,7 +51,7 @@ def _import_people(page: Page, server: WebServer) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Imports")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
     page.get_by_role("link", name="Import a CSV file").click()
     page.get_by_label("CSV file").set_input_files(
         {"name": "people.csv", "mimeType": "text/csv", "buffer": PEOPLE}
@@ -77,7 +59,7 @@ def _import_people(page: Page, server: WebServer) -> None:
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("heading", name="Choose the columns")).to_be_visible()
     expect(page.get_by_role("region", name="First rows")).to_contain_text("not an address")
-    _fits(page)
+    assert_fits_width(page)
     page.locator("#target-0").select_option("email")
     page.locator("#target-1").select_option("name")
     page.locator("#target-2").select_option("attribute")
@@ -100,20 +82,20 @@ def test_upload_map_columns_watch_progress_and_download_the_rejects(
     chromium: Browser, server: WebServer
 ) -> None:
     page = new_page(chromium, width=375, height=800)
-    problems = _watched(page)
+    problems = console_problems(page)
     _import_people(page, server)
     expect(page.get_by_role("heading", name="Import 1")).to_be_visible()
     status = page.locator("[data-status]")
     expect(status).to_have_attribute("data-status", "done", timeout=30_000)
     expect(page.locator('[data-count="added"]')).to_have_text("3")
     expect(page.locator('[data-count="rejected"]')).to_have_text("2")
-    _fits(page)
+    assert_fits_width(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the rows not imported").click()
     _check_rejects(Path(download.value.path()))
     page.get_by_role("link", name="All imports").click()
     expect(page.locator("#import-1")).to_contain_text("done")
-    _fits(page)
+    assert_fits_width(page)
     assert problems == []
 
 

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from email import message_from_bytes, policy
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, expect
 
 from mailer.accounts.roles import Role
 from tests.admin_helpers import PASSWORD, add_account
+from tests.browser_checks import assert_fits_width, console_problems
 from tests.conftest import Project
 from tests.web_server import WebServer, new_page
 
@@ -26,38 +27,19 @@ def server(db_project: Project, web_server: WebServer) -> Iterator[WebServer]:
     yield web_server
 
 
-def _watched(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        # The mail's remote images are refused by the test browser (it reaches only
-        # loopback); anything else said in the console is a problem.
-        if message.type in ("error", "warning") and "Failed to load resource" not in message.text:
-            problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-def _fits(page: Page) -> None:
-    scroll, client = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert scroll <= client, f"{page.url}: {scroll} px wide in {client} px"
-
-
 def test_an_editor_previews_an_issue_at_phone_width_and_sends_a_test_copy(
     chromium: Browser, server: WebServer, db_project: Project
 ) -> None:
     page = new_page(chromium, width=375, height=800)
-    problems = _watched(page)
+    # The mail's remote images are refused by the test browser (it reaches only loopback);
+    # anything else said in the console is a problem.
+    problems = console_problems(page, ignore=("Failed to load resource",))
     page.goto(server.url("/admin/issues"))
     page.get_by_label("Email address").fill(EDITOR)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Issues")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
 
     page.get_by_role("link", name="#87").click()
     expect(page.get_by_role("heading", name="Issue 87: A postal pact", exact=False)).to_be_visible()
@@ -70,13 +52,13 @@ def test_an_editor_previews_an_issue_at_phone_width_and_sends_a_test_copy(
     framed = page.frame_locator("#preview-phone")
     expect(framed.get_by_text("Three postal services agree", exact=False).first).to_be_visible()
     expect(page.locator("#text-part")).to_contain_text("Three postal services agree")
-    _fits(page)
+    assert_fits_width(page)
 
     page.get_by_label("Addresses").fill("Ann <ann@example.com>")
     page.get_by_role("button", name="Send test").click()
     expect(page.get_by_role("status")).to_have_text("Test copy sent to ann@example.com via outbox.")
     assert page.url == server.url("/admin/issues/87")  # swapped in place by htmx
-    _fits(page)
+    assert_fits_width(page)
     (copy,) = (db_project.root / "var" / "outbox" / "test").glob("*.eml")
     message = message_from_bytes(copy.read_bytes(), policy=policy.default)
     assert str(message["To"]) == "Ann <ann@example.com>"

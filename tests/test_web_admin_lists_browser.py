@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, expect
 
 from mailer.accounts.roles import Role
 from mailer.app import Mailer
 from mailer.audience.suppressions import suppress, suppressions_after
 from mailer.services import schedules as schedule_service
 from tests.admin_helpers import OWNER, PASSWORD, add_account
+from tests.browser_checks import assert_fits_width, console_problems
 from tests.conftest import Project
 from tests.web_server import SIGNING_KEY, WebServer, new_page
 
@@ -34,38 +35,19 @@ def mailer(db_project: Project) -> Iterator[Mailer]:
     opened.close()
 
 
-def _watched(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-def _fits(page: Page) -> None:
-    scroll, client = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert scroll <= client, f"{page.url}: {scroll} px wide in {client} px"
-
-
 def test_create_a_list_change_its_title_and_lift_a_suppression_at_375_px(
     chromium: Browser, server: WebServer, mailer: Mailer
 ) -> None:
     suppress(mailer.engine, "bounced@example.com", "bounce")
     page = new_page(chromium, width=375, height=800)
-    problems = _watched(page)
+    problems = console_problems(page)
     page.goto(server.url("/admin/lists"))
     page.get_by_label("Email address").fill(OWNER)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Lists", exact=True)).to_be_visible()
     expect(page.get_by_text("No list yet.")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
 
     form = page.locator("form", has=page.get_by_role("button", name="Create list"))
     form.get_by_label("Name (lower-case letters, digits, - and _)").fill("weekly")
@@ -77,11 +59,11 @@ def test_create_a_list_change_its_title_and_lift_a_suppression_at_375_px(
     row = page.locator("tr", has_text="weekly")
     expect(row).to_contain_text("Weekly news")
     expect(row).to_contain_text("public")
-    _fits(page)
+    assert_fits_width(page)
 
     row.get_by_role("link", name="weekly").click()
     expect(page.get_by_role("heading", name="List weekly")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
     page.get_by_label("Title (shown to subscribers; the name if empty)").fill("Monday news")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("status")).to_have_text("List weekly is saved.")
@@ -90,24 +72,24 @@ def test_create_a_list_change_its_title_and_lift_a_suppression_at_375_px(
     page.get_by_role("link", name="Delete this list").click()
     expect(page.get_by_role("heading", name="Delete list weekly?")).to_be_visible()
     expect(page.get_by_text("Its 0 memberships are deleted")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
     page.get_by_role("link", name="Keep it").click()
     expect(page.get_by_role("heading", name="List weekly")).to_be_visible()
 
     page.get_by_role("link", name="Suppressions").click()
     expect(page.get_by_role("heading", name="Suppressions")).to_be_visible()
-    _fits(page)
+    assert_fits_width(page)
     suppressed = page.locator("tr", has_text="bounced@example.com")
     suppressed.get_by_label("Why lift it (bounced@example.com)").fill("mailbox fixed")
     suppressed.get_by_role("button", name="Lift bounced@example.com").click()
     expect(page.get_by_role("status")).to_have_text("bounced@example.com may be mailed again.")
     expect(page.locator("tr", has_text="bounced@example.com")).to_have_count(0)
-    _fits(page)
+    assert_fits_width(page)
 
     schedule_service.add(mailer, "mondays", cron="0 9 * * MON", list_name="weekly")
     page.get_by_role("link", name="Schedules").click()
     expect(page.locator("tr", has_text="mondays")).to_contain_text("0 9 * * MON")
-    _fits(page)
+    assert_fits_width(page)
 
     page.get_by_role("link", name="Audit").click()
     expect(page.get_by_text("suppression.remove")).to_be_visible()
