@@ -43,5 +43,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_memberships_list_status", table_name="memberships")
     op.drop_index("ix_subscribers_name_key", table_name="subscribers")
-    with op.batch_alter_table("subscribers") as batch:
-        batch.drop_column("name_key")
+    # ALTER TABLE ... DROP COLUMN on both databases, never a batch copy of the table: on SQLite
+    # that copy drops the old table, and with foreign keys on, dropping subscribers deletes
+    # every membership, delivery and event of theirs.
+    op.execute("ALTER TABLE subscribers DROP COLUMN name_key")
