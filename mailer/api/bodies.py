@@ -8,9 +8,10 @@ from __future__ import annotations
 from email.message import Message as MimeHeader
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mailer.api.problems import problem_response
+from mailer.web.asgi_bodies import Unread, read_body, replay
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Paths under the API whose endpoint streams and limits the body itself (uploads); any other
@@ -46,8 +47,8 @@ class BodyGuard:
         if declared.isdigit() and int(declared) > self.max_bytes:
             await problem_response(path, 413, too_large)(scope, receive, send)
             return
-        body, complete = await self._read(receive)
-        if not complete:
+        body = await read_body(receive, self.max_bytes)
+        if isinstance(body, Unread):  # too large, or the client went away
             await problem_response(path, 413, too_large)(scope, receive, send)
             return
         content_type = headers.get("content-type", "")
@@ -56,38 +57,10 @@ class BodyGuard:
             detail = f"The body must be JSON (Content-Type: application/json), not {shown!r}."
             await problem_response(path, 415, detail)(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
-
-    async def _read(self, receive: Receive) -> tuple[bytes, bool]:
-        """The body, and False if it grew past the limit (or the client went away)."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return b"", False
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                return b"", False
-            if not message.get("more_body", False):
-                return b"".join(chunks), True
+        await self.app(scope, replay(body, receive), send)
 
 
 def _api_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    delivered = False
-
-    async def replayed() -> Message:
-        nonlocal delivered
-        if delivered:
-            return await receive()
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replayed

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Match, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailer.web import csrf
+from mailer.web.asgi_bodies import Unread, read_body, replay
 from mailer.web.errors import error_response
 
 Endpoint = TypeVar("Endpoint")
@@ -155,32 +156,11 @@ async def _checked(request: Request, receive: Receive) -> tuple[int | None, Rece
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         return 413, receive
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            return 400, receive
-        chunks.append(message.get("body", b""))
-        size += len(chunks[-1])
-        if size > MAX_FORM_BYTES:
-            return 413, receive
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    if not await csrf.request_is_genuine(Request(request.scope, _replay(body, receive))):
-        return 403, _replay(body, receive)
-    return None, _replay(body, receive)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    delivered = False
-
-    async def replayed() -> Message:
-        nonlocal delivered
-        if delivered:
-            return await receive()
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replayed
+    body = await read_body(receive, MAX_FORM_BYTES)
+    if body is Unread.CLIENT_GONE:
+        return 400, receive
+    if body is Unread.TOO_LARGE:
+        return 413, receive
+    if not await csrf.request_is_genuine(Request(request.scope, replay(body, receive))):
+        return 403, replay(body, receive)
+    return None, replay(body, receive)
