@@ -25,7 +25,7 @@ from mailer.db.tables import (
     subscribers,
     suppressions,
 )
-from mailer.errors import MailerError
+from mailer.errors import MailerError, NotFoundError
 
 
 def _iso(moment: datetime) -> str:
@@ -182,24 +182,29 @@ def _require_subscriber(connection: sa.Connection, address: Address) -> Any:
         sa.select(subscribers).where(subscribers.c.email_key == address.key)
     ).first()
     if row is None:
-        raise MailerError(f"no subscriber {address.email}")
+        raise NotFoundError(f"no subscriber {address.email}")
     return row
 
 
 def show_subscriber(engine: sa.Engine, email: str) -> SubscriberDetail:
     address = require_address(email)
     with engine.connect() as connection:
-        row = _require_subscriber(connection, address)
-        member_rows = connection.execute(
-            sa.select(lists.c.name, memberships)
-            .join(lists, lists.c.id == memberships.c.list_id)
-            .where(memberships.c.subscriber_id == row.id)
-            .order_by(lists.c.name)
-        )
-        found = tuple(
-            Membership(m.name, m.status, m.source, m.created_at, m.updated_at) for m in member_rows
-        )
-        suppression = find_suppression(connection, address.key)
+        return subscriber_detail(connection, address)
+
+
+def subscriber_detail(connection: sa.Connection, address: Address) -> SubscriberDetail:
+    """``show_subscriber`` inside the caller's connection (NotFoundError if unknown)."""
+    row = _require_subscriber(connection, address)
+    member_rows = connection.execute(
+        sa.select(lists.c.name, memberships)
+        .join(lists, lists.c.id == memberships.c.list_id)
+        .where(memberships.c.subscriber_id == row.id)
+        .order_by(lists.c.name)
+    )
+    found = tuple(
+        Membership(m.name, m.status, m.source, m.created_at, m.updated_at) for m in member_rows
+    )
+    suppression = find_suppression(connection, address.key)
     return SubscriberDetail(_subscriber(row), found, suppression)
 
 
@@ -209,41 +214,46 @@ def unsubscribe(
     """Unsubscribe from one list, or from all of them; returns the lists that changed."""
     address = require_address(email)
     with write_transaction(engine) as connection:
-        row = _require_subscriber(connection, address)
-        condition = sa.and_(
-            memberships.c.subscriber_id == row.id, memberships.c.status != "unsubscribed"
-        )
-        if list_name is not None:
-            mailing_list = find_list(connection, list_name)
-            condition = sa.and_(condition, memberships.c.list_id == mailing_list.id)
-            on_list = connection.execute(
-                sa.select(memberships.c.status).where(
-                    memberships.c.subscriber_id == row.id,
-                    memberships.c.list_id == mailing_list.id,
-                )
-            ).first()
-            if on_list is None:
-                raise MailerError(f"{address.email} is not on the list {list_name!r}")
-        changed = (
-            connection.execute(
-                sa.select(lists.c.name)
-                .join(memberships, memberships.c.list_id == lists.c.id)
-                .where(condition)
-                .order_by(lists.c.name)
+        return unsubscribe_in(connection, address, list_name, clock())
+
+
+def unsubscribe_in(
+    connection: sa.Connection, address: Address, list_name: str | None, now: datetime
+) -> list[str]:
+    """``unsubscribe`` inside the caller's write transaction."""
+    row = _require_subscriber(connection, address)
+    condition = sa.and_(
+        memberships.c.subscriber_id == row.id, memberships.c.status != "unsubscribed"
+    )
+    if list_name is not None:
+        mailing_list = find_list(connection, list_name)
+        condition = sa.and_(condition, memberships.c.list_id == mailing_list.id)
+        on_list = connection.execute(
+            sa.select(memberships.c.status).where(
+                memberships.c.subscriber_id == row.id,
+                memberships.c.list_id == mailing_list.id,
             )
-            .scalars()
-            .all()
-        )
+        ).first()
+        if on_list is None:
+            raise NotFoundError(f"{address.email} is not on the list {list_name!r}")
+    changed = (
         connection.execute(
-            sa.update(memberships)
+            sa.select(lists.c.name)
+            .join(memberships, memberships.c.list_id == lists.c.id)
             .where(condition)
-            .values(status="unsubscribed", updated_at=clock())
+            .order_by(lists.c.name)
         )
-        if list_name is None:
-            # Leaving everything is a global opt-out: no later list or import may mail them.
-            add_suppression(
-                connection, address.key, address.email, "unsubscribe", "from all lists", clock
-            )
+        .scalars()
+        .all()
+    )
+    connection.execute(
+        sa.update(memberships).where(condition).values(status="unsubscribed", updated_at=now)
+    )
+    if list_name is None:
+        # Leaving everything is a global opt-out: no later list or import may mail them.
+        add_suppression(
+            connection, address.key, address.email, "unsubscribe", "from all lists", lambda: now
+        )
     return list(changed)
 
 
@@ -251,18 +261,24 @@ def forget_subscriber(engine: sa.Engine, email: str, clock: Clock = utc_now) -> 
     """Erase a person: their row and memberships go; only a hash stays, in the suppressions."""
     address = require_address(email)
     with write_transaction(engine) as connection:
-        row = _require_subscriber(connection, address)
-        # SendGrid's events about them are personal data too: those tied to them, and those
-        # kept by address because no subscriber was known when they came.
-        connection.execute(sa.delete(events).where(events.c.subscriber_id == row.id))
-        connection.execute(sa.delete(events).where(events.c.email_key == address.key))
-        connection.execute(sa.delete(subscribers).where(subscribers.c.id == row.id))
-        hashed = address_hash(address.key)
-        if find_suppression(connection, address.key) is None:
-            add_suppression(connection, address.key, None, "manual", "erased on request", clock)
-        else:
-            connection.execute(
-                sa.update(suppressions)
-                .where(suppressions.c.address_hash == hashed)
-                .values(email=None, email_key=None, detail="erased on request")
-            )
+        forget_in(connection, address, clock())
+
+
+def forget_in(connection: sa.Connection, address: Address, now: datetime) -> str:
+    """``forget_subscriber`` inside the caller's write transaction; the hash that stays."""
+    row = _require_subscriber(connection, address)
+    # SendGrid's events about them are personal data too: those tied to them, and those
+    # kept by address because no subscriber was known when they came.
+    connection.execute(sa.delete(events).where(events.c.subscriber_id == row.id))
+    connection.execute(sa.delete(events).where(events.c.email_key == address.key))
+    connection.execute(sa.delete(subscribers).where(subscribers.c.id == row.id))
+    hashed = address_hash(address.key)
+    if find_suppression(connection, address.key) is None:
+        add_suppression(connection, address.key, None, "manual", "erased on request", lambda: now)
+    else:
+        connection.execute(
+            sa.update(suppressions)
+            .where(suppressions.c.address_hash == hashed)
+            .values(email=None, email_key=None, detail="erased on request")
+        )
+    return hashed
