@@ -20,17 +20,35 @@ from tests.conftest import Project
 from tests.web_server import SIGNING_KEY, WebServer
 
 OWNER = "owner@example.com"
+ADMIN = "admin@example.com"
+EDITOR = "editor@example.com"
 VIEWER = "viewer@example.com"
+# Script in a text field, and how a page shows it escaped.
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
 PASSWORD = "a long and quiet river"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def add_account(project: Project, email: str, role: Role, password: str = PASSWORD) -> None:
+@contextmanager
+def opened_mailer(project: Project) -> Iterator[Mailer]:
+    """The application object on the project, with the key the test web server signs with."""
     mailer = Mailer(project.settings(), environ={"MAILER_SECRET_KEY": SIGNING_KEY})
     try:
-        add_user(mailer, email, role, password, actor="cli")
+        yield mailer
     finally:
         mailer.close()
+
+
+def add_account(project: Project, email: str, role: Role, password: str = PASSWORD) -> None:
+    with opened_mailer(project) as mailer:
+        add_user(mailer, email, role, password, actor="cli")
+
+
+def add_staff(project: Project) -> None:
+    """An admin, an editor and a viewer (ADMIN, EDITOR, VIEWER), with PASSWORD."""
+    for email, role in ((ADMIN, Role.ADMIN), (EDITOR, Role.EDITOR), (VIEWER, Role.VIEWER)):
+        add_account(project, email, role)
 
 
 def csrf_token(page: httpx.Response) -> str:

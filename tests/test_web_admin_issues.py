@@ -21,9 +21,9 @@ from mailer.accounts.roles import Role
 from mailer.app import Mailer
 from mailer.db.engine import write_transaction
 from mailer.db.tables import campaigns
-from tests.admin_helpers import OWNER, VIEWER, add_account, form_token, logged_in
+from tests.admin_helpers import OWNER, VIEWER, add_account, form_token, logged_in, opened_mailer
 from tests.conftest import Project
-from tests.web_server import SIGNING_KEY, WebServer
+from tests.web_server import WebServer
 
 EDITOR = "editor@example.com"
 HOSTILE_TITLE = '<script>alert("x")</script>'
@@ -61,9 +61,8 @@ def server(db_project: Project, web_server: WebServer) -> Iterator[WebServer]:
 
 @pytest.fixture
 def mailer(db_project: Project) -> Iterator[Mailer]:
-    app = Mailer(db_project.settings(), environ={"MAILER_SECRET_KEY": SIGNING_KEY})
-    yield app
-    app.close()
+    with opened_mailer(db_project) as app:
+        yield app
 
 
 def _text(page: httpx.Response) -> str:

@@ -18,30 +18,33 @@ from mailer.audience.lists import create_list, list_with_counts
 from mailer.errors import NotFoundError
 from mailer.services import schedules as schedule_service
 from mailer.services import sends
-from tests.admin_helpers import VIEWER, add_account, form_token, logged_in
+from tests.admin_helpers import (
+    ADMIN,
+    EDITOR,
+    ESCAPED,
+    HOSTILE,
+    VIEWER,
+    add_account,
+    add_staff,
+    form_token,
+    logged_in,
+    opened_mailer,
+)
 from tests.conftest import Project
 from tests.report_fixtures import Sent
-from tests.web_server import SIGNING_KEY, WebServer
-
-ADMIN = "admin@example.com"
-EDITOR = "editor@example.com"
-HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+from tests.web_server import WebServer
 
 
 @pytest.fixture
 def server(db_project: Project, web_server: WebServer) -> Iterator[WebServer]:
-    add_account(db_project, ADMIN, Role.ADMIN)
-    add_account(db_project, EDITOR, Role.EDITOR)
-    add_account(db_project, VIEWER, Role.VIEWER)
+    add_staff(db_project)
     yield web_server
 
 
 @pytest.fixture
 def mailer(db_project: Project) -> Iterator[Mailer]:
-    opened = Mailer(db_project.settings(), environ={"MAILER_SECRET_KEY": SIGNING_KEY})
-    yield opened
-    opened.close()
+    with opened_mailer(db_project) as opened:
+        yield opened
 
 
 def _text(page: httpx.Response) -> str:

@@ -14,10 +14,10 @@ from mailer.accounts.roles import Role
 from mailer.app import Mailer
 from mailer.audience.suppressions import suppress, suppressions_after
 from mailer.services import schedules as schedule_service
-from tests.admin_helpers import OWNER, PASSWORD, add_account
+from tests.admin_helpers import OWNER, PASSWORD, add_account, opened_mailer
 from tests.browser_checks import assert_fits_width, console_problems
 from tests.conftest import Project
-from tests.web_server import SIGNING_KEY, WebServer, new_page
+from tests.web_server import WebServer, new_page
 
 pytestmark = pytest.mark.browser
 
@@ -30,9 +30,8 @@ def server(db_project: Project, web_server: WebServer) -> Iterator[WebServer]:
 
 @pytest.fixture
 def mailer(db_project: Project) -> Iterator[Mailer]:
-    opened = Mailer(db_project.settings(), environ={"MAILER_SECRET_KEY": SIGNING_KEY})
-    yield opened
-    opened.close()
+    with opened_mailer(db_project) as opened:
+        yield opened
 
 
 def test_create_a_list_change_its_title_and_lift_a_suppression_at_375_px(
