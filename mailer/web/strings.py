@@ -13,6 +13,7 @@ from mailer.web.strings_campaigns import CAMPAIGN_TEXT, CampaignText
 from mailer.web.strings_imports import IMPORTS_TEXT, ImportsText
 from mailer.web.strings_issues import ISSUES_TEXT, IssuesText
 from mailer.web.strings_lists import LISTS_TEXT, ListsText
+from mailer.web.strings_tokens import TOKENS_TEXT, TokensText
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ class AdminText:
         ("suppressions", "Suppressions"),
         ("schedules", "Schedules"),
         ("users", "Users"),
+        ("tokens", "Tokens"),
         ("audit", "Audit"),
     )
     signed_in_as: str = "Logged in as {name} ({role})"
@@ -236,7 +238,7 @@ class AdminText:
         ("manage_audience", "managing lists and subscribers"),
         ("manage_campaigns", "managing campaigns"),
         ("send", "sending campaigns"),
-        ("manage_users", "managing users"),
+        ("manage_users", "managing users and tokens"),
         ("view_audit", "seeing the audit log"),
     )
 
@@ -371,6 +373,7 @@ class Strings:
     imports: ImportsText = IMPORTS_TEXT
     issues: IssuesText = ISSUES_TEXT
     lists: ListsText = LISTS_TEXT
+    tokens: TokensText = TOKENS_TEXT
 
     def error(self, status_code: int) -> ErrorText:
         """The title and text of the error page for an HTTP status."""

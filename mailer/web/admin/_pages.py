@@ -40,6 +40,7 @@ SECTIONS = (
     Section("suppressions", "suppressions", Permission.READ),
     Section("schedules", "schedules", Permission.READ),
     Section("users", "users", Permission.MANAGE_USERS),
+    Section("tokens", "tokens", Permission.MANAGE_USERS),
     Section("audit", "audit", Permission.VIEW_AUDIT),
 )
 
