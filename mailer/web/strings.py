@@ -13,6 +13,7 @@ from mailer.web.strings_campaigns import CAMPAIGN_TEXT, CampaignText
 from mailer.web.strings_imports import IMPORTS_TEXT, ImportsText
 from mailer.web.strings_issues import ISSUES_TEXT, IssuesText
 from mailer.web.strings_lists import LISTS_TEXT, ListsText
+from mailer.web.strings_reports import REPORTS_TEXT, ReportsText
 from mailer.web.strings_tokens import TOKENS_TEXT, TokensText
 
 
@@ -373,6 +374,7 @@ class Strings:
     imports: ImportsText = IMPORTS_TEXT
     issues: IssuesText = ISSUES_TEXT
     lists: ListsText = LISTS_TEXT
+    reports: ReportsText = REPORTS_TEXT
     tokens: TokensText = TOKENS_TEXT
 
     def error(self, status_code: int) -> ErrorText:
