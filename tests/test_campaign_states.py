@@ -31,6 +31,9 @@ NOW = datetime(2031, 5, 4, 1, 0, tzinfo=UTC)
 # The table, written out again here: (action, the states it moves from, the state it leads to).
 # A campaign in any other state is left as it is.
 MOVES = [
+    (Action.edit, {S.draft}, S.draft),
+    (Action.send, {S.draft}, S.sending),
+    (Action.schedule, {S.draft}, S.scheduled),
     (Action.start, {S.scheduled, S.paused}, S.sending),
     (Action.hold, {S.scheduled, S.paused}, S.paused),
     (Action.miss, {S.scheduled}, S.missed),
@@ -88,7 +91,7 @@ def test_a_move_can_be_narrowed_to_one_of_its_states_but_not_widened(engine: sa.
         with pytest.raises(ValueError, match="never moves"):
             move_campaign(connection, paused, Action.finish, NOW, only_from=S.paused)
         with pytest.raises(ValueError, match="moves none"):
-            move_campaign(connection, paused, Action.send, NOW)
+            move_campaign(connection, paused, Action.draft, NOW)
     assert show_campaign(engine, paused).status == S.paused
     assert show_campaign(engine, scheduled).status == S.sending
 
@@ -108,22 +111,30 @@ def test_the_states_are_the_ones_the_database_allows() -> None:
 def test_an_action_that_makes_campaigns_moves_none(engine: sa.Engine) -> None:
     with write_transaction(engine) as connection:
         campaign_id = _insert(connection, S.scheduled)
-    with pytest.raises(NotAllowed, match="is scheduled; a campaign is sent only as it is made"):
+    with pytest.raises(NotAllowed, match="is scheduled; a campaign is drafted only as it is made"):
+        check(campaign_id, S.scheduled, Action.draft)
+    with pytest.raises(NotAllowed, match="is scheduled; only a draft campaign can be sent"):
         check(campaign_id, S.scheduled, Action.send)
 
 
-def test_campaigns_are_made_sending_scheduled_or_missed_and_nothing_else() -> None:
-    made = {action: new_status(action) for action in (Action.send, Action.schedule, Action.miss)}
-    assert made == {Action.send: S.sending, Action.schedule: S.scheduled, Action.miss: S.missed}
+def test_campaigns_are_made_drafts_sending_scheduled_or_missed_and_nothing_else() -> None:
+    makers = (Action.draft, Action.send, Action.schedule, Action.miss)
+    made = {action: new_status(action) for action in makers}
+    assert made == {
+        Action.draft: S.draft,
+        Action.send: S.sending,
+        Action.schedule: S.scheduled,
+        Action.miss: S.missed,
+    }
     for action, _, _ in MOVES:
-        if action is not Action.miss:
+        if action not in makers:
             with pytest.raises(ValueError, match="does not make a campaign"):
                 new_status(action)
 
 
 E = EditorAction
 ALLOWED = {
-    S.draft: [E.cancel],
+    S.draft: [E.edit, E.send, E.schedule, E.delete, E.cancel],
     S.scheduled: [E.pause, E.reschedule, E.cancel],
     S.sending: [E.pause, E.resume, E.cancel],
     S.paused: [E.resume, E.cancel],

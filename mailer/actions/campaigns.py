@@ -3,11 +3,11 @@ paused, resumed, rescheduled, cancelled and resolved with ``manage_campaigns``, 
 the actions the campaign's state allows now (``Campaign.actions``); each change in the audit
 log.
 
-The core has no campaign drafts: a campaign is made by sending or scheduling it. Nothing here
-sends: a campaign sent now is stored as sending with no sender, and ``mailer worker`` takes it
-up (as it does a scheduled one when its time comes), so a send outlives the web request and
-the web process. The core's services commit their own transactions; each audit entry is
-written just after the change it records.
+Drafts (saved by editors, sent or scheduled later by those who may send) are
+``mailer.actions.drafts``. Nothing here sends: a campaign sent now is stored as sending with
+no sender, and ``mailer worker`` takes it up (as it does a scheduled one when its time
+comes), so a send outlives the web request and the web process. The core's services commit
+their own transactions; each audit entry is written just after the change it records.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mailer.catalog import catalog
 from mailer.content import find_issue
 from mailer.db.engine import write_transaction
 from mailer.delivery.campaign_states import (
+    DRAFT_ACTIONS,
     EDITOR_MOVES,
     IN_DOUBT_ONLY,
     EditorAction,
@@ -46,7 +47,7 @@ ISSUE_MAX = 999_999
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _plain(field: str, value: str | None) -> None:
+def plain(field: str, value: str | None) -> None:
     if value is not None and _CONTROL.search(value):
         raise FieldError(field, "must not hold control characters (line breaks, tabs, NUL...)")
 
@@ -106,8 +107,8 @@ def audience_count(
     """How many a send to the list (and segment) would reach now; an unknown list or a
     segment that cannot be read is refused naming its field."""
     principal.require(Permission.READ)
-    _plain("list", list_name)
-    _plain("segment", segment)
+    plain("list", list_name)
+    plain("segment", segment)
     try:
         return sends.audience_size(mailer, list_name, segment or None)
     except NotFoundError as exc:
@@ -120,11 +121,11 @@ def create_campaign(mailer: Mailer, principal: Principal, asked: SendRequest) ->
     """Send the issue now (for the worker to send) or schedule it; needs ``send``."""
     principal.require(Permission.SEND)
     for field in ("list", "segment", "at", "timezone", "local_time"):
-        _plain(field, getattr(asked, "list_name" if field == "list" else field))
+        plain(field, getattr(asked, "list_name" if field == "list" else field))
     if asked.timezone and asked.at is None:
         raise FieldError("timezone", "says which zone the time is in; give the time too")
     when = sends.send_time(mailer, asked.at, asked.timezone or None, asked.local_time)
-    plan = _plan(mailer, principal, asked)
+    plan = plan_request(mailer, principal, asked)
     if when is None:
         campaign = service.show(mailer, sends.send_now(mailer, plan))
     else:
@@ -141,8 +142,9 @@ def create_campaign(mailer: Mailer, principal: Principal, asked: SendRequest) ->
     return Created(campaign, when is not None, plan.recipients)
 
 
-def _plan(mailer: Mailer, principal: Principal, asked: SendRequest) -> SendPlan:
-    """The send planned by the core, each refusal naming the field it is about."""
+def plan_request(mailer: Mailer, principal: Principal, asked: SendRequest) -> SendPlan:
+    """The send planned by the core, each refusal naming the field it is about (the time
+    aside: ``asked``'s issue, list and segment)."""
     if not 1 <= asked.issue <= ISSUE_MAX:
         raise FieldError("issue", f"give an issue number from 1 to {ISSUE_MAX}", str(asked.issue))
     try:  # a number only: a path would let a request read any file on the server
@@ -177,8 +179,10 @@ def act(
     """Do ``action`` to the campaign if its state allows it now (a ConflictError naming the
     state if not); ``at`` and ``timezone`` are the new time of a reschedule."""
     principal.require(Permission.MANAGE_CAMPAIGNS)
-    _plain("at", at)
-    _plain("timezone", timezone)
+    if action in DRAFT_ACTIONS:
+        raise ValueError(f"{action} is a draft's: see mailer.actions.drafts")
+    plain("at", at)
+    plain("timezone", timezone)
     before = _found(mailer, campaign_id)
     if action not in before.actions:
         _refuse(before, action)

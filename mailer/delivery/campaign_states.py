@@ -31,8 +31,10 @@ class CampaignStatus(StrEnum):
 class Action(StrEnum):
     """What moves a campaign: the editor's actions and what the sender and the worker do."""
 
-    send = "send"  # an editor sends now: a new campaign starts at once
-    schedule = "schedule"  # an editor (or a recurring tick) makes a campaign due later
+    draft = "draft"  # an editor saves a campaign to send later: nothing is due, nobody counted
+    edit = "edit"  # an editor changes a draft's issue, list, segment or time
+    send = "send"  # an editor sends now: a new campaign (or a draft) starts at once
+    schedule = "schedule"  # an editor (or a recurring tick) makes a campaign (or a draft) due later
     start = "start"  # its time came (the worker), or an editor resumes one that never started
     hold = "hold"  # it could not start (the issue has errors, nobody to send to)
     miss = "miss"  # nothing was running at its time, and the misfire grace is past
@@ -84,8 +86,11 @@ def _rule(
 
 
 TRANSITIONS: dict[Action, Transition] = {
-    Action.send: _rule([NEW], S.sending, "sent"),
-    Action.schedule: _rule([NEW], S.scheduled, "scheduled"),
+    # A draft is never due: the worker and the scheduler look only at scheduled and sending ones.
+    Action.draft: _rule([NEW], S.draft, "drafted"),
+    Action.edit: _rule([S.draft], S.draft, "edited"),
+    Action.send: _rule([NEW, S.draft], S.sending, "sent"),
+    Action.schedule: _rule([NEW, S.draft], S.scheduled, "scheduled"),
     Action.start: _rule([S.scheduled, S.paused], S.sending, "started"),
     Action.hold: _rule([S.scheduled, S.paused], S.paused, "held"),
     # A recurring tick found too late is made missed from the start.
@@ -112,6 +117,10 @@ class EditorAction(StrEnum):
     state: resuming a paused campaign that never started starts it (``start``), or, before
     its time, lets it wait for that time again (``wait``)."""
 
+    edit = "edit"  # a draft's issue, list, segment or time
+    send = "send"  # a draft, now
+    schedule = "schedule"  # a draft, at its time (or one given then)
+    delete = "delete"  # a draft, gone without a trace (cancel keeps it, cancelled)
     pause = "pause"
     resume = "resume"
     reschedule = "reschedule"
@@ -121,6 +130,11 @@ class EditorAction(StrEnum):
 
 
 EDITOR_MOVES: dict[EditorAction, Action | None] = {
+    EditorAction.edit: Action.edit,
+    EditorAction.send: Action.send,
+    EditorAction.schedule: Action.schedule,
+    # Deleting is no move (the row goes), allowed where editing is: in a draft only.
+    EditorAction.delete: Action.edit,
     EditorAction.pause: Action.pause,
     EditorAction.resume: Action.resume,
     EditorAction.reschedule: Action.reschedule,
@@ -130,6 +144,8 @@ EDITOR_MOVES: dict[EditorAction, Action | None] = {
 }
 # Resolving is about in-doubt recipients: it is offered only when there are some.
 IN_DOUBT_ONLY = (EditorAction.resend, EditorAction.mark_sent)
+# What is done to a draft (each face has its own way to ask, and its own permission for it).
+DRAFT_ACTIONS = (EditorAction.edit, EditorAction.send, EditorAction.schedule, EditorAction.delete)
 
 
 class NotAllowed(ConflictError):
