@@ -19,29 +19,38 @@ from mailer.accounts.roles import Role
 from mailer.accounts.tokens import create_token, list_tokens, revoke_token
 from mailer.accounts.users import remove_user
 from mailer.app import Mailer
-from tests.admin_helpers import OWNER, VIEWER, add_account, admin_routes, form_token, logged_in
+from tests.admin_helpers import (
+    ADMIN,
+    EDITOR,
+    ESCAPED,
+    HOSTILE,
+    OWNER,
+    VIEWER,
+    add_account,
+    add_staff,
+    admin_routes,
+    csrf_token,
+    form_token,
+    logged_in,
+    opened_mailer,
+)
 from tests.conftest import CliResult, Project
-from tests.web_server import SIGNING_KEY, WebServer
+from tests.web_server import WebServer
 
-ADMIN = "admin@example.com"
-EDITOR = "editor@example.com"
 SECRET = re.compile(r"mailer_[A-Za-z0-9_-]{43}")
-HOSTILE = '<script>alert("x")</script>'
 
 
 @pytest.fixture
 def server(db_project: Project, web_server: WebServer) -> Iterator[WebServer]:
-    for email, role in ((OWNER, Role.OWNER), (ADMIN, Role.ADMIN), (EDITOR, Role.EDITOR)):
-        add_account(db_project, email, role)
-    add_account(db_project, VIEWER, Role.VIEWER)
+    add_account(db_project, OWNER, Role.OWNER)
+    add_staff(db_project)
     yield web_server
 
 
 @pytest.fixture
 def mailer(db_project: Project) -> Iterator[Mailer]:
-    opened = Mailer(db_project.settings(), environ={"MAILER_SECRET_KEY": SIGNING_KEY})
-    yield opened
-    opened.close()
+    with opened_mailer(db_project) as opened:
+        yield opened
 
 
 def _api(server: WebServer, secret: str) -> httpx.Client:
@@ -110,7 +119,9 @@ def test_revoking_in_the_app_makes_the_api_refuse_the_token_at_once(
         assert revoked.status_code == 200
         assert "Token cms is revoked" in revoked.text
         refused = api.get("/lists")
-        assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
+        assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith(
+            "Bearer"
+        )
 
         again = owner.post("/admin/tokens/cms/revoke", data={"csrf_token": token})
         assert "Token cms was revoked already." in again.text
@@ -244,5 +255,20 @@ def test_a_bad_name_or_role_is_refused_at_its_field_and_shown_escaped(
     assert "The token was not created" in answer.text
     assert "<script>" not in answer.text and not SECRET.search(answer.text)
     if fields["name"] == HOSTILE:
-        assert 'value="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"' in answer.text
+        assert f'value="{ESCAPED}"' in answer.text
     assert {token.name for token in list_tokens(mailer)} == {"taken", "gone"}
+
+
+def test_a_name_that_is_not_utf_8_is_refused_at_its_field(
+    server: WebServer, mailer: Mailer
+) -> None:
+    with logged_in(server, OWNER) as owner:
+        token = csrf_token(owner.get("/admin/tokens"))
+        answer = owner.post(
+            "/admin/tokens/create",
+            content=b"csrf_token=" + token.encode() + b"&role=viewer&name=d%FF%FEploy",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert answer.status_code == 400, answer.text
+    assert "use 1-64 of a-z 0-9" in _field_error(answer, "name")
+    assert list_tokens(mailer) == []
