@@ -8,11 +8,16 @@ paused, sending and failed ones, the only ones besides the latest that can need 
 now), counts only their ledger rows, and takes the event figures from the index of ledger
 rows by kinds of event (``report_queries.ledger_recipients``), never from the events.
 In-doubt recipients of an older campaign already marked sent are not looked for.
+
+The lists' sizes are counted as ranges of the memberships' primary key and the partial index
+of the statuses other than confirmed (``list_sizes``), side by side with the campaigns' lines;
+``reference=True`` counts them as ``all_lists`` does, one grouped pass over every membership
+after the campaigns (the path this replaced, kept so the two can be compared).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +29,7 @@ from mailer.db.tables import campaigns
 from mailer.delivery.campaign_states import CampaignStatus
 from mailer.delivery.campaigns import Campaign, find_campaign
 from mailer.events.report_queries import ledger_recipients
+from mailer.services.list_sizes import lists_with_sizes
 
 RECENT = 10
 # Connections reading campaigns' lines at once.
@@ -67,7 +73,7 @@ def _ids(connection: sa.Connection, query: sa.Select[Any]) -> list[int]:
     return [int(campaign_id) for campaign_id in connection.execute(query).scalars()]
 
 
-def dashboard(mailer: Mailer) -> Dashboard:
+def dashboard(mailer: Mailer, *, reference: bool = False) -> Dashboard:
     with mailer.engine.connect() as connection:
         recent = _ids(
             connection, sa.select(campaigns.c.id).order_by(campaigns.c.id.desc()).limit(RECENT)
@@ -86,7 +92,11 @@ def dashboard(mailer: Mailer) -> Dashboard:
             .order_by(campaigns.c.id.desc()),
         )
         scheduled = [find_campaign(connection, campaign_id) for campaign_id in upcoming]
-    lines = _lines(mailer.engine, list(dict.fromkeys([*recent, *watched])))
+    shown = list(dict.fromkeys([*recent, *watched]))
+    if reference:
+        lines, mailing_lists = _lines(mailer.engine, shown), all_lists(mailer.engine)
+    else:
+        lines, mailing_lists = _lines_and_lists(mailer.engine, shown)
     attention = [
         line
         for line in lines.values()
@@ -96,7 +106,7 @@ def dashboard(mailer: Mailer) -> Dashboard:
         recent=[lines[campaign_id] for campaign_id in recent],
         upcoming=scheduled,
         attention=sorted(attention, key=lambda line: -line.campaign.id),
-        lists=all_lists(mailer.engine),
+        lists=mailing_lists,
     )
 
 
@@ -108,6 +118,19 @@ def _lines(engine: sa.Engine, campaign_ids: list[int]) -> dict[int, CampaignLine
     with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(campaign_ids))) as pool:
         found = pool.map(lambda campaign_id: _line(engine, campaign_id), campaign_ids)
         return {line.campaign.id: line for line in found}
+
+
+def _lines_and_lists(
+    engine: sa.Engine, campaign_ids: list[int]
+) -> tuple[dict[int, CampaignLine], list[MailingList]]:
+    """The campaigns' lines and the lists' sizes, all read side by side."""
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+        sizes = pool.submit(lists_with_sizes, engine)
+        found: list[Future[CampaignLine]] = [
+            pool.submit(_line, engine, campaign_id) for campaign_id in campaign_ids
+        ]
+        lines = {line.campaign.id: line for line in (future.result() for future in found)}
+        return lines, sizes.result()
 
 
 def _line(engine: sa.Engine, campaign_id: int) -> CampaignLine:
