@@ -17,7 +17,7 @@ from mailer.accounts.errors import Forbidden
 from mailer.accounts.roles import Principal, Role
 from mailer.actions import campaigns as campaign_actions
 from mailer.actions import drafts
-from mailer.actions.campaigns import SendRequest
+from mailer.actions.campaigns import Created, SendRequest
 from mailer.app import Mailer
 from mailer.audience.subscribers import add_subscribers
 from mailer.delivery.campaign_states import EditorAction, NotAllowed
@@ -57,12 +57,10 @@ def test_an_editor_drafts_and_edits_but_may_not_send_or_schedule(mailer: Mailer)
     assert (edited.segment, edited.status) == (None, "draft")
     assert edited.scheduled_at is not None and edited.zone == mailer.settings.newsletter.timezone
 
-    for refused in (
-        lambda: drafts.send_draft(mailer, EDITOR, draft.id),
-        lambda: drafts.schedule_draft(mailer, EDITOR, draft.id),
-    ):
-        with pytest.raises(Forbidden, match="may not send campaigns"):
-            refused()
+    with pytest.raises(Forbidden, match="may not send campaigns"):
+        drafts.send_draft(mailer, EDITOR, draft.id)
+    with pytest.raises(Forbidden, match="may not send campaigns"):
+        drafts.schedule_draft(mailer, EDITOR, draft.id)
     with pytest.raises(Forbidden, match="may not edit issues"):
         drafts.create_draft(mailer, VIEWER, WEEKLY)
     assert campaign_actions.show_campaign(mailer, ADMIN, draft.id).status == "draft"
@@ -151,7 +149,7 @@ def test_two_sending_one_draft_at_once_one_wins(mailer: Mailer, second: str) -> 
         else (lambda: drafts.schedule_draft(mailer, ADMIN, draft_id, at="+2h"))
     )
     results = _race(lambda: drafts.send_draft(mailer, SENDING_EDITOR, draft_id), other)
-    won = [result for result in results if isinstance(result, drafts.Created)]
+    won = [result for result in results if isinstance(result, Created)]
     lost = [result for result in results if isinstance(result, MailerError)]
     assert len(won) == 1 and len(lost) == 1, results
     assert isinstance(lost[0], ConflictError)

@@ -48,6 +48,18 @@ class CampaignText:
     timezone_label: str = "Time zone of that time"
     local_time_label: str = "Time of day (HH:MM)"
     create_button: str = "Send or schedule"
+    draft_button: str = "Save as draft"
+    draft_note: str = (
+        "A draft is sent by nobody until someone who may send sends or schedules it; its "
+        "time, if given, is only a plan."
+    )
+    edit_title: str = "Edit draft #{id}"
+    draft_audience: str = "{count} recipients would get it now; counted again when it goes out."
+    draft_audience_unknown: str = "Its list or segment cannot be counted now."
+    planned_row: str = "Planned for"
+    audience_row: str = "Audience"
+    schedule_at_label: str = "Time (empty: the draft's own)"
+    delete_confirm: str = "Delete draft {id}? Nothing of it is kept."
     created_now: str = "Campaign {id} is sending to {count} recipients; `mailer worker` sends it."
     created_later: str = "Campaign {id} is scheduled for {when}."
 
@@ -71,6 +83,10 @@ class CampaignText:
     no_actions: str = "Nothing can be done to it now."
     reschedule_at_label: str = "New time"
     buttons: tuple[tuple[str, str], ...] = (
+        ("edit", "Edit"),
+        ("send", "Send now"),
+        ("schedule", "Schedule"),
+        ("delete", "Delete draft"),
         ("pause", "Pause"),
         ("resume", "Resume"),
         ("reschedule", "Reschedule"),
@@ -80,6 +96,9 @@ class CampaignText:
     )
     cancel_confirm: str = "Cancel campaign {id} for good? What was sent stays sent."
     done: tuple[tuple[str, str], ...] = (
+        ("edit", "Draft {id} is saved."),
+        ("send", "Campaign {id} is sending; `mailer worker` sends it."),
+        ("schedule", "Campaign {id} is scheduled."),
         ("pause", "Campaign {id} is paused."),
         ("resume", "Campaign {id} is {status} again."),
         ("reschedule", "Campaign {id} is rescheduled."),

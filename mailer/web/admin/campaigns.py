@@ -1,11 +1,12 @@
 """Campaigns: ``GET /admin/campaigns`` (upcoming first, with local and UTC times, then the
-newest), ``/admin/campaigns/new`` (the form; GET with a list counts its audience, POST sends or
-schedules: ``send``), ``/admin/campaigns/{id}`` (details, the actions its state allows, and
-while it sends a progress fragment htmx polls every 2 s, ``/progress``) and
-``POST /admin/campaigns/{id}/{action}`` (``manage_campaigns``). Everything is decided by
-``mailer.actions.campaigns``; a send is left to ``mailer worker``, never done in the request.
-Every page works without script: forms post and answer with the page, the progress has a
-refresh link."""
+newest), ``/admin/campaigns/new`` (the form, for those who edit issues; GET with a list counts
+its audience, POST saves a draft, or sends or schedules with ``send``),
+``/admin/campaigns/{id}`` (details, the actions its state allows the user, and while it sends
+a progress fragment htmx polls every 2 s, ``/progress``) and ``POST
+/admin/campaigns/{id}/{action}`` (``manage_campaigns``; a draft's own actions are in
+``drafts``). Everything is decided by ``mailer.actions.campaigns``; a send is left to
+``mailer worker``, never done in the request. Every page works without script: forms post and
+answer with the page, the progress has a refresh link."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from mailer.accounts.errors import Forbidden
 from mailer.accounts.roles import Permission
 from mailer.actions import campaigns as actions
+from mailer.actions import drafts as draft_actions
 from mailer.actions import lists as list_actions
 from mailer.app import Mailer
-from mailer.delivery.campaign_states import EditorAction
+from mailer.delivery.campaign_states import DRAFT_ACTIONS, EditorAction
 from mailer.errors import ConflictError, FieldError, FieldErrors, MailerError, NotFoundError
 from mailer.scheduling.one_off import local_and_utc
 from mailer.web.admin._guard import PREFIX, requires, site_path
@@ -55,6 +58,7 @@ def campaigns_list(request: Request) -> Response:
         campaigns=page.items,
         when=local_and_utc,
         can_send=principal.can(Permission.SEND),
+        can_draft=principal.can(Permission.EDIT_ISSUES),
         current="campaigns",
     )
 
@@ -72,8 +76,13 @@ def _field_errors(exc: MailerError) -> dict[str, str]:
 
 
 def _new_page(
-    request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    draft_id: int | None = None,
 ) -> Response:
+    """The form of a new campaign, or (``draft_id``) of the draft being edited."""
     mailer, principal = _mailer(request), principal_of(request)
     count: int | None = None
     if values.get("list") and not errors:
@@ -95,7 +104,20 @@ def _new_page(
         errors=errors,
         count=count,
         default_zone=mailer.settings.newsletter.timezone,
+        can_send=principal.can(Permission.SEND),
+        draft_id=draft_id,
         current="campaigns",
+    )
+
+
+def forbidden_page(request: Request, refused: Forbidden) -> Response:
+    """The refusal of an action the role lacks, as the guard words it for a route."""
+    return admin_page(
+        request,
+        "admin/forbidden.html",
+        principal_of(request),
+        status_code=403,
+        missing=refused.permission,
     )
 
 
@@ -107,49 +129,71 @@ def _values(source: FormData | dict[str, str]) -> dict[str, str]:
     return values
 
 
-@requires(Permission.SEND)
+@requires(Permission.EDIT_ISSUES)
 def new_campaign(request: Request) -> Response:
     return _new_page(request, _values(dict(request.query_params)), {})
 
 
-@requires(Permission.SEND)
+@requires(Permission.EDIT_ISSUES)
 async def create_campaign(request: Request) -> Response:
+    """Save a draft (the form's "Save as draft"), else send or schedule (``send``)."""
     async with request.form() as form:
         values = _values(form)
-    return await run_in_threadpool(_create, request, values)
+        drafting = form.get("do") == "draft"
+    return await run_in_threadpool(_create, request, values, drafting)
 
 
-def _create(request: Request, values: dict[str, str]) -> Response:
+def send_request(values: dict[str, str]) -> actions.SendRequest:
+    """What the form asks for (FieldError for an issue not chosen, or a time not given)."""
     when = values["when"] or "now"
+    issue = int(values["issue"]) if values["issue"].isdecimal() else 0
+    if not issue or len(values["issue"]) > 9:
+        raise FieldError("issue", "choose an issue", values["issue"][:20])
+    asked = actions.SendRequest(
+        issue=issue,
+        list_name=values["list"],
+        segment=values["segment"] or None,
+        at=values["at"] or None if when != "now" else None,
+        timezone=values["timezone"] or None if when == "at" else None,
+        local_time=(values["local_time"] or "") if when == "local" else None,
+    )
+    if when == "at" and asked.at is None:
+        raise FieldError("at", "give the time to send it")
+    return asked
+
+
+def _create(request: Request, values: dict[str, str], drafting: bool) -> Response:
+    mailer, principal = _mailer(request), principal_of(request)
     try:
-        issue = int(values["issue"]) if values["issue"].isdecimal() else 0
-        if not issue or len(values["issue"]) > 9:
-            raise FieldError("issue", "choose an issue", values["issue"][:20])
-        asked = actions.SendRequest(
-            issue=issue,
-            list_name=values["list"],
-            segment=values["segment"] or None,
-            at=values["at"] or None if when != "now" else None,
-            timezone=values["timezone"] or None if when == "at" else None,
-            local_time=(values["local_time"] or "") if when == "local" else None,
-        )
-        if when == "at" and asked.at is None:
-            raise FieldError("at", "give the time to send it")
-        created = actions.create_campaign(_mailer(request), principal_of(request), asked)
+        asked = send_request(values)
+        if drafting:
+            campaign_id = draft_actions.create_draft(mailer, principal, asked).id
+        else:
+            campaign_id = actions.create_campaign(mailer, principal, asked).campaign.id
+    except Forbidden as refused:
+        return forbidden_page(request, refused)
     except MailerError as exc:
         return _new_page(request, values, _field_errors(exc), status=422)
-    where = site_path(request, f"{PATH}/{created.campaign.id}")
+    where = site_path(request, f"{PATH}/{campaign_id}")
     return RedirectResponse(where, status_code=303)
 
 
 def _campaign_page(
     request: Request, *, notice: str = "", error: str = "", status: int = 200
 ) -> Response:
-    principal = principal_of(request)
+    mailer, principal = _mailer(request), principal_of(request)
     try:
-        campaign = actions.show_campaign(_mailer(request), principal, _campaign_id(request))
+        campaign = actions.show_campaign(mailer, principal, _campaign_id(request))
     except NotFoundError:
         return admin_page(request, "admin/campaign_missing.html", principal, status_code=404)
+    audience: int | None = None
+    if campaign.status == "draft":  # counted as it is now; taken only when it goes out
+        try:
+            audience = actions.audience_count(
+                mailer, principal, campaign.list_name, campaign.segment
+            )
+        except MailerError:  # the list was deleted since, or the segment no longer reads
+            audience = None
     return admin_page(
         request,
         "admin/campaign.html",
@@ -158,6 +202,9 @@ def _campaign_page(
         campaign=campaign,
         when=local_and_utc,
         can_manage=principal.can(Permission.MANAGE_CAMPAIGNS),
+        offered=draft_actions.offered_actions(principal, campaign),
+        audience=audience,
+        default_zone=mailer.settings.newsletter.timezone,
         notice=notice,
         error=error,
         current="campaigns",
@@ -224,6 +271,8 @@ def routes(mailer: Mailer) -> list[BaseRoute]:
         Route(f"{one}/progress", progress, methods=["GET"], name="admin_campaign_progress"),
     ]
     for action in EditorAction:
+        if action in DRAFT_ACTIONS:  # a draft's own routes: mailer.web.admin.drafts
+            continue
         found.append(
             Route(
                 f"{one}/{action.value}",
