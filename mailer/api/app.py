@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailer.api import campaigns, lists, schedules, suppressions
 from mailer.api.bodies import BodyGuard
+from mailer.api.drafts import router as drafts_router
 from mailer.api.imports import router as imports_router
 from mailer.api.issues import router as issues_router
 from mailer.api.openapi import install_openapi
@@ -54,6 +55,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     lists.router,
     suppressions.router,
     campaigns.router,
+    drafts_router,
     imports_router,
     issues_router,
     schedules.router,

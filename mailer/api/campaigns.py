@@ -1,4 +1,5 @@
-"""``/campaigns``: read with any token; sent or scheduled with one that may send; paused,
+"""``/campaigns``: read with any token; sent or scheduled with one that may send (drafts:
+``mailer.api.drafts``); paused,
 resumed, rescheduled, cancelled and resolved with one whose role manages campaigns, each only
 when the campaign's state allows it (409 naming the state when not).
 
@@ -81,7 +82,8 @@ class CampaignOut(BaseModel):
         description="The ledger: `total`, and how many recipients are in each state."
     )
     actions: builtins.list[EditorAction] = Field(
-        description="What may be done to it now: `POST /campaigns/{id}/{action}`."
+        description="What may be done to it now: `POST /campaigns/{id}/{action}` (a draft's "
+        "`edit` is `PATCH /campaigns/{id}`, its `delete` is `DELETE /campaigns/{id}`)."
     )
 
     @classmethod
