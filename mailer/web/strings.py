@@ -14,6 +14,7 @@ from mailer.web.strings_imports import IMPORTS_TEXT, ImportsText
 from mailer.web.strings_issues import ISSUES_TEXT, IssuesText
 from mailer.web.strings_lists import LISTS_TEXT, ListsText
 from mailer.web.strings_reports import REPORTS_TEXT, ReportsText
+from mailer.web.strings_subscribers import SUBSCRIBERS_TEXT, SubscribersText
 from mailer.web.strings_tokens import TOKENS_TEXT, TokensText
 
 
@@ -375,6 +376,7 @@ class Strings:
     issues: IssuesText = ISSUES_TEXT
     lists: ListsText = LISTS_TEXT
     reports: ReportsText = REPORTS_TEXT
+    subscribers: SubscribersText = SUBSCRIBERS_TEXT
     tokens: TokensText = TOKENS_TEXT
 
     def error(self, status_code: int) -> ErrorText:

@@ -37,6 +37,7 @@ SECTIONS = (
     Section("issues", "issues", Permission.READ),
     Section("imports", "imports", Permission.MANAGE_AUDIENCE),
     Section("lists", "lists", Permission.READ),
+    Section("subscribers", "subscribers", Permission.READ),
     Section("suppressions", "suppressions", Permission.READ),
     Section("schedules", "schedules", Permission.READ),
     Section("users", "users", Permission.MANAGE_USERS),
