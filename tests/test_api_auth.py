@@ -13,7 +13,9 @@ import pytest
 
 from mailer.api.app import api_routes, create_api
 from mailer.audience.lists import create_list, list_with_counts
+from mailer.audience.subscribers import add_subscribers, show_subscriber
 from mailer.audience.suppressions import suppress
+from mailer.errors import NotFoundError
 from mailer.services import schedules
 from mailer.web.app import create_app
 from mailer.web.security import matched_endpoint
@@ -87,6 +89,24 @@ SAMPLES.update(
     }
 )
 VALUES["import_id"] = "1"
+# Subscribers: searched and read with any token, changed by admins and owners ("kept" is a
+# subscriber of "guarded", and suppressed).
+SAMPLES.update(
+    {
+        ("GET", "/subscribers"): {"params": {"q": "kept", "list": "guarded"}},
+        ("POST", "/subscribers"): {"json": {"email": "refused@example.com", "lists": ["guarded"]}},
+        ("POST", "/subscribers/bulk"): {
+            "json": {"list": "guarded", "rows": [{"email": "refused@example.com"}]}
+        },
+        ("GET", "/subscribers/{email}"): {},
+        ("PATCH", "/subscribers/{email}"): {"json": {"name": "Changed by a refused request"}},
+        ("POST", "/subscribers/{email}/unsubscribe"): {"json": {"reason": "a refused request"}},
+        ("POST", "/subscribers/{email}/resubscribe"): {
+            "json": {"list": "guarded", "reason": "a refused request"}
+        },
+        ("DELETE", "/subscribers/{email}"): {},
+    }
+)
 # GETs a role below admin may not make: they hand out the audience's addresses.
 AUDIENCE_READS = {
     ("GET", "/imports/{import_id}"),
@@ -111,6 +131,7 @@ MAY_ANSWER = {
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     for served in serve_api(request, tmp_path_factory):
         create_list(served.mailer.engine, "guarded", title="Guarded")
+        add_subscribers(served.mailer.engine, ["kept@example.com"], "guarded", name="Kept")
         suppress(served.mailer.engine, "kept@example.com", "manual")
         schedules.add(served.mailer, "guarded", cron="0 9 * * MON", list_name="guarded")
         assert scheduled_campaign(served.mailer, "guarded") == 1
@@ -121,7 +142,7 @@ def endpoints(api: Api) -> list[tuple[str, str]]:
     """(method, path) of every endpoint of the API app, as its routers declare them and as
     the app's OpenAPI description lists them (which must agree)."""
     declared = sorted(
-        (method, route.path) for route in api_routes() for method in route.methods or ()
+        (method, route.path_format) for route in api_routes() for method in route.methods or ()
     )
     described = create_api(api.mailer).openapi()["paths"]
     listed = sorted((method.upper(), path) for path, item in described.items() for method in item)
@@ -180,6 +201,10 @@ def assert_nothing_changed(api: Api) -> None:
         addresses = [item["email"] for item in client.get("/suppressions").json()["items"]]
     assert addresses == ["kept@example.com"]
     assert list_with_counts(api.mailer.engine, "guarded").title == "Guarded"
+    kept = show_subscriber(api.mailer.engine, "kept@example.com")
+    assert (kept.subscriber.name, [m.status for m in kept.memberships]) == ("Kept", ["confirmed"])
+    with pytest.raises(NotFoundError):
+        show_subscriber(api.mailer.engine, "refused@example.com")
 
 
 def test_the_api_mount_is_exempt_from_the_csrf_check_for_every_path_and_method(

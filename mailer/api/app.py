@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mailer.api import campaigns, lists, schedules, suppressions
+from mailer.api import campaigns, lists, schedules, subscribers, suppressions
 from mailer.api.bodies import BodyGuard
 from mailer.api.drafts import router as drafts_router
 from mailer.api.imports import router as imports_router
@@ -24,12 +24,12 @@ from mailer.api.problems import install_problem_handlers
 from mailer.app import Mailer
 
 DESCRIPTION = """\
-Lists and suppressions of the newsletter, for scripts and other programs.
+Lists, subscribers and suppressions of the newsletter, for scripts and other programs.
 
 Every request carries an API token: `Authorization: Bearer <token>`, from
 `mailer tokens create NAME --role ROLE`. A token's role decides what it may do: any role
-reads; changes to lists and suppressions need `admin` or `owner`. Each token may make
-`[api] requests_per_minute` requests a minute (429 with `Retry-After` past it).
+reads; changes to lists, subscribers and suppressions need `admin` or `owner`. Each token
+may make `[api] requests_per_minute` requests a minute (429 with `Retry-After` past it).
 
 Every error is an RFC 9457 problem (`application/problem+json`). Listings are paged with
 `limit` and `cursor`: pass a page's `next_cursor` to get the next one.
@@ -59,6 +59,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     imports_router,
     issues_router,
     schedules.router,
+    subscribers.router,
 )
 
 
