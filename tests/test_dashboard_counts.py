@@ -1,7 +1,9 @@
-"""The dashboard's lists counted the quick way (``mailer.services.list_sizes``: the members as a
-range of the primary key, the statuses other than confirmed from their partial index) give
-the same figures as ``all_lists`` (one grouped pass), on SQLite and PostgreSQL; and the whole
-dashboard is the same read either way (``reference=True``)."""
+"""The dashboard's quick counts give the same figures as the reads they replace, on SQLite and
+PostgreSQL: the lists (``mailer.services.list_sizes``: the members as a range of the primary
+key, the statuses other than confirmed from their partial index) as ``all_lists``; a
+campaign's ledger (``mailer.services.ledger_tally``: the rows counted, only those not sent or
+with a note grouped) as ``find_campaign``; and the whole dashboard either way
+(``reference=True``)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ import sqlalchemy as sa
 from mailer.audience.lists import all_lists, create_list
 from mailer.audience.subscribers import add_subscribers, forget_subscriber, unsubscribe
 from mailer.db.engine import write_transaction
-from mailer.db.tables import campaigns, deliveries
+from mailer.db.tables import DELIVERY_STATUSES, campaigns, deliveries
+from mailer.delivery.campaigns import find_campaign
+from mailer.delivery.settle import CONFIRMED_BY_EVENTS
 from mailer.services.dashboard import dashboard
+from mailer.services.ledger_tally import ledger_tally
 from mailer.services.list_sizes import lists_with_sizes
 
 HOSTILE = "<script>alert(1)</script>"
@@ -90,3 +95,34 @@ def _campaigns(connection: sa.Connection) -> None:
                     event_kinds=5 if status == "sent" else None,
                 )
             )
+
+
+def test_the_quick_ledger_tally_is_that_of_find_campaign(engine: sa.Engine) -> None:
+    create_list(engine, "weekly")
+    emails = [f"reader{number}@example.com" for number in range(12)]
+    add_subscribers(engine, emails, "weekly", confirmed=True)
+    statuses = [*DELIVERY_STATUSES, "sent", "sent", "in_doubt", "pending", "failed"]
+    # Two sent rows settled by events, one with another note, one failed with its reason.
+    errors = {7: CONFIRMED_BY_EVENTS, 8: CONFIRMED_BY_EVENTS, 9: "a note", 11: "550 no"}
+    with write_transaction(engine) as connection:
+        _campaigns(connection)
+        connection.execute(sa.delete(deliveries).where(deliveries.c.campaign_id == 1))
+        for number, status in enumerate(statuses):
+            connection.execute(
+                sa.insert(deliveries).values(
+                    campaign_id=1,
+                    subscriber_id=number + 1,
+                    status=status,
+                    error=errors.get(number),
+                    updated_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+                )
+            )
+    with engine.connect() as connection:
+        for campaign_id in (1, 2, 3):
+            quick = ledger_tally(connection, campaign_id)
+            assert find_campaign(connection, campaign_id, quick) == find_campaign(
+                connection, campaign_id
+            )
+        counts, confirmed = ledger_tally(connection, 1)
+    assert counts["total"] == 12 and counts["sent"] == 3 and confirmed == 2
+    assert counts["in_doubt"] == 2 and counts["pending"] == 2 and counts["waiting"] == 1
