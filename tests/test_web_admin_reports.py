@@ -62,7 +62,7 @@ def _figure(page: httpx.Response, key: str) -> int:
 
 
 def _table_rows(page: httpx.Response, table_id: str) -> list[list[str]]:
-    found = re.search(rf'<table id="{table_id}">.*?<tbody>(.*?)</tbody>', page.text, re.S)
+    found = re.search(rf'<table id="{table_id}"[^>]*>.*?<tbody>(.*?)</tbody>', page.text, re.S)
     assert found, f"no table #{table_id}"
     return [
         [

@@ -12,7 +12,7 @@ class ReportsText:
     recipients_link: str = "Recipients"
     report_title: str = "Report of {label}"
     recipients_title: str = "Recipients of {label}"
-    status_line: str = "{status}: {sent} of {total} sent."
+    status_line: str = "Status: {status}. {sent} of {total} recipients sent."
     rates_note: str = (
         "Rates are over the recipients SendGrid delivered to. Machine opens (Apple Mail and "
         "others open every mail they fetch) and automated clicks (link scanners) are counted "

@@ -76,6 +76,8 @@ class Rect:
 class Tick:
     at: float
     text: str
+    major: bool = True
+    """False: a label left out on a phone, where every other one is shown."""
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,16 @@ def buckets_of(hours: Sequence[HourCounts]) -> tuple[list[Bucket], int]:
     if not hours:
         return [], 1
     first, last = hours[0].hour, hours[-1].hour
-    span = (last - first) // HOUR + 1
-    size = next((step for step in BUCKET_HOURS if -(-span // step) <= MAX_BUCKETS), 720)
-    origin = first - first % (size * HOUR) if size <= 24 else first
-    count = (last - origin) // (size * HOUR) + 1
+    for size in BUCKET_HOURS:
+        # Columns of up to a day start on the clock's round hours (00:00, 06:00...): the
+        # first may then reach back before the first event, one column more.
+        origin = first - first % (size * HOUR) if size <= 24 else first
+        count = (last - origin) // (size * HOUR) + 1
+        if count <= MAX_BUCKETS:
+            break
+    else:  # years of events: as many hours a column as it takes
+        size = -(-((last - first) // HOUR + 1) // MAX_BUCKETS)
+        origin, count = first, (last - first) // (size * HOUR) + 1
     sums = [[0, 0, 0, 0] for _ in range(count)]
     for hour in hours:
         index = (hour.hour - origin) // (size * HOUR)
@@ -136,7 +144,7 @@ def time_chart(hours: Sequence[HourCounts], labels: dict[str, str]) -> TimeChart
     """Two stacked bars per bucket: opens (by people, then machine opens on top) and clicks
     (by people, then automated clicks on top). ``labels`` names each kind for the tooltips."""
     width, height = 640, 280
-    left, right, top, bottom = 44.0, 632.0, 12.0, 236.0
+    left, right, top, bottom = 60.0, 632.0, 12.0, 236.0
     buckets, size = buckets_of(hours)
     peak = max((max(bucket.opens, bucket.clicks) for bucket in buckets), default=0)
     axis_top, step = nice_top(peak)
@@ -162,7 +170,7 @@ def time_chart(hours: Sequence[HourCounts], labels: dict[str, str]) -> TimeChart
     y_ticks = [Tick(bottom - value * scale, str(value)) for value in range(0, axis_top + 1, step)]
     every = max(1, -(-len(buckets) // MAX_X_LABELS))
     x_ticks = [
-        Tick(left + index * slot + slot / 2, bucket.label)
+        Tick(left + index * slot + slot / 2, bucket.label, index % (every * 2) == 0)
         for index, bucket in enumerate(buckets)
         if index % every == 0
     ]
