@@ -132,7 +132,7 @@ def search_page(
     except NotFoundError as exc:
         search_refusal = Refusal("search", {"list": str(exc)}, status=404)
     except MailerError as exc:
-        search_refusal = refusal_of("search", exc, ("q", "list", "status", "segment"))
+        search_refusal = refusal_of("search", exc, SEARCH_FIELDS)
     failed = shown if shown.errors else search_refusal
     return admin_page(
         request,
