@@ -11,7 +11,7 @@ In-doubt recipients of an older campaign already marked sent are not looked for.
 
 The lists' sizes are counted as ranges of the memberships' primary key and the partial index
 of the statuses other than confirmed (``list_sizes``), side by side with the campaigns' lines,
-whose ledger rows are counted without sorting them all by state (``ledger_tally``).
+whose ledger rows SQLite counts without sorting them all by state (``ledger_tally``).
 ``reference=True`` reads as before (the ledger counted by ``find_campaign``, the lists by
 ``all_lists`` in one grouped pass over every membership after the campaigns), so the two can
 be compared; they give the same dashboard.
@@ -31,7 +31,7 @@ from mailer.db.tables import campaigns
 from mailer.delivery.campaign_states import CampaignStatus
 from mailer.delivery.campaigns import Campaign, find_campaign
 from mailer.events.report_queries import ledger_recipients
-from mailer.services.ledger_tally import ledger_tally
+from mailer.services.ledger_tally import quick_tally
 from mailer.services.list_sizes import lists_with_sizes
 
 RECENT = 10
@@ -142,7 +142,7 @@ def _line(engine: sa.Engine, campaign_id: int, *, quick: bool = False) -> Campai
 
 
 def _line_of(connection: sa.Connection, campaign_id: int, quick: bool) -> CampaignLine:
-    tally = ledger_tally(connection, campaign_id) if quick else None
+    tally = quick_tally(connection, campaign_id) if quick else None
     campaign = find_campaign(connection, campaign_id, tally)
     if campaign.started_at is None:
         return CampaignLine(campaign, None)

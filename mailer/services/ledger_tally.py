@@ -3,9 +3,11 @@
 ``mailer.delivery.campaigns`` groups every ledger row by state, and at 100,000 rows sorting
 them by state is most of the cost (about 36 ms of CPU on SQLite). Here the rows are counted
 without reading their state, and only the rows not ``sent`` (few once a campaign is sent:
-failed, skipped, in doubt) or with an error note are grouped; ``sent`` is the rest. One
-statement, so PostgreSQL counts both parts in one snapshot while a sender works. The figures
-are the same as ``find_campaign`` counts (tests/test_dashboard_counts.py).
+failed, skipped, in doubt) or with an error note are grouped; ``sent`` is the rest. It is
+one statement (one snapshot while a sender works). PostgreSQL groups rows in a hash table,
+not by sorting them, and there one grouped pass is the quicker (43 ms against 58 at 100,000
+rows): ``quick_tally`` leaves it to ``find_campaign``. The figures are the same
+(tests/test_dashboard_counts.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ _LEDGER = sa.text(
     GROUP BY status, CASE WHEN error = :confirmed THEN 1 ELSE 0 END
     """
 )
+
+
+def quick_tally(connection: sa.Connection, campaign_id: int) -> tuple[dict[str, int], int] | None:
+    """``ledger_tally`` where it is the quicker read (SQLite); None where ``find_campaign``'s
+    own count is."""
+    if connection.dialect.name == "sqlite":
+        return ledger_tally(connection, campaign_id)
+    return None
 
 
 def ledger_tally(connection: sa.Connection, campaign_id: int) -> tuple[dict[str, int], int]:
