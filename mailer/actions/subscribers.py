@@ -4,32 +4,40 @@ audit entry in the transaction of the change; a change to a membership also goes
 consent record, naming who made it.
 
 Addresses are refused as the ``email`` field when they are not addresses at all, and an
-address nobody has is a NotFoundError. Bulk adds follow the rules of an import: each row is
-checked on its own, a bad row is reported (by its index and field) and skipped, and every
-good row is added in the same transaction.
+address nobody has is a NotFoundError. Bulk adds (:mod:`mailer.actions.subscriber_bulk`,
+whose names are also here) follow the rules of an import: each row is checked on its own, a
+bad row is reported (by its index and field) and skipped, and every good row is added.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from mailer.accounts import audit
 from mailer.accounts.roles import Permission, Principal
+
+# Bulk adds and their rows live in modules of their own; callers find them here too.
+from mailer.actions.subscriber_bulk import BULK_MAX as BULK_MAX
+from mailer.actions.subscriber_bulk import RowOutcome as RowOutcome
+from mailer.actions.subscriber_bulk import add_subscribers_bulk as add_subscribers_bulk
+from mailer.actions.subscriber_input import REASON_MAX as REASON_MAX
+from mailer.actions.subscriber_input import NewSubscriber as NewSubscriber
+from mailer.actions.subscriber_input import (
+    checked_address,
+    checked_reason,
+    incoming,
+    named_list,
+)
 from mailer.app import Mailer
-from mailer.audience.addresses import Address, InvalidAddress, normalize_address
-from mailer.audience.attributes import UNSTORABLE, AttributeValue
-from mailer.audience.lists import MailingList, find_list
-from mailer.audience.staged import IncomingSubscriber
+from mailer.audience.addresses import Address
+from mailer.audience.attributes import AttributeValue
 from mailer.audience.subscriber_changes import (
     SubscriberEdit,
-    checked_attributes,
-    checked_name,
-    checked_timezone,
     edit_subscriber_in,
     resubscribe_in,
 )
@@ -44,13 +52,9 @@ from mailer.audience.subscribers import (
 from mailer.audience.upsert import Outcome, apply_batch
 from mailer.db.engine import write_transaction
 from mailer.db.tables import audit_log
-from mailer.errors import ConflictError, FieldError, NotFoundError
+from mailer.errors import ConflictError, FieldError
 from mailer.services.consent import Origin, record
 
-#: The most rows one bulk add takes.
-BULK_MAX = 1000
-#: The longest reason kept for an unsubscribe or a resubscribe.
-REASON_MAX = 500
 # Outcomes that leave an address off the list.
 _REFUSED = (Outcome.SUPPRESSED, Outcome.UNSUBSCRIBED)
 
@@ -67,71 +71,17 @@ class SubscriberView:
         return {**self.detail.as_json(), **self.history.as_json()}
 
 
-@dataclass(frozen=True)
-class NewSubscriber:
-    """One row of a bulk add; empty fields leave stored ones alone, as in an import."""
-
-    email: str
-    name: str = ""
-    timezone: str = ""
-    attributes: Mapping[str, AttributeValue] | None = None
-
-
-@dataclass(frozen=True)
-class RowOutcome:
-    """What became of one row of a bulk add: ``imported``, ``updated``, ``unchanged``,
-    ``suppressed``, ``unsubscribed`` (both left off the list), or ``rejected``, with the
-    ``field`` that was wrong."""
-
-    index: int
-    """The row's position in the request, from 0."""
-    email: str
-    outcome: str
-    field: str | None = None
-    detail: str = ""
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "index": self.index,
-            "email": self.email,
-            "outcome": self.outcome,
-            "field": self.field,
-            "detail": self.detail,
-        }
-
-
-def _address(email: str) -> Address:
-    if UNSTORABLE.search(email):
-        raise FieldError("email", "holds a character that is not text")
-    try:
-        return normalize_address(email)
-    except InvalidAddress as exc:
-        raise FieldError("email", f"not a valid email address: {exc}") from None
-
-
-def _text(field_name: str, value: str, *, required: bool = False) -> str:
-    value = value.strip()
-    if UNSTORABLE.search(value):
-        raise FieldError(field_name, "holds a character that is not text")
-    if len(value) > REASON_MAX:
-        raise FieldError(field_name, f"use at most {REASON_MAX} characters")
-    if required and not value:
-        raise FieldError(field_name, "say why (it goes into the audit log)")
-    return value
-
-
-def _list(connection: sa.Connection, field_name: str, name: str) -> MailingList:
-    """The list, or a FieldError naming the field (and the lists there are)."""
-    if UNSTORABLE.search(name) or len(name) > 100:
-        raise FieldError(field_name, f"no list named {name!r}")
-    try:
-        return find_list(connection, name)
-    except NotFoundError as exc:
-        raise FieldError(field_name, str(exc)) from None
-
-
-def _origin(principal: Principal) -> Origin:
-    return Origin(f"admin {principal.actor}"[:100])
+def _consent(
+    connection: sa.Connection,
+    principal: Principal,
+    subscriber_id: int,
+    list_names: list[str],
+    action: str,
+    now: datetime,
+) -> None:
+    """The consent record of a change an admin made, naming them (no IP: not the person's)."""
+    origin = Origin(f"admin {principal.actor}"[:100])
+    record(connection, subscriber_id, list_names, action, origin, now, keep_ip=False)
 
 
 def _view(connection: sa.Connection, address: Address) -> SubscriberView:
@@ -166,20 +116,9 @@ def search(
 
 def subscriber_view(mailer: Mailer, principal: Principal, email: str) -> SubscriberView:
     principal.require(Permission.READ)
-    address = _address(email)
+    address = checked_address(email)
     with mailer.engine.connect() as connection:
         return _view(connection, address)
-
-
-def _incoming(row: NewSubscriber) -> IncomingSubscriber:
-    """The row checked as an import checks one; empty attributes are left out."""
-    attributes = checked_attributes(row.attributes or {})
-    return IncomingSubscriber(
-        address=_address(row.email),
-        name=checked_name(row.name),
-        timezone=checked_timezone(row.timezone),
-        attributes={key: value for key, value in attributes.items() if value},
-    )
 
 
 def _refusal(email: str, list_name: str, outcome: Outcome, detail: str) -> ConflictError:
@@ -209,7 +148,7 @@ def add_subscriber(
     suppressed, or unsubscribed from one of the lists, is refused (ConflictError) and
     nothing is written."""
     principal.require(Permission.MANAGE_AUDIENCE)
-    incoming = _incoming(NewSubscriber(email, name, timezone, attributes))
+    new = incoming(NewSubscriber(email, name, timezone, attributes))
     names = list(dict.fromkeys(lists))
     if not names:
         raise FieldError("lists", "choose at least one list")
@@ -217,64 +156,17 @@ def add_subscriber(
     with write_transaction(mailer.engine) as connection:
         outcomes: dict[str, str] = {}
         for list_name in names:
-            mailing_list = _list(connection, "lists", list_name)
+            mailing_list = named_list(connection, "lists", list_name)
             (added,) = apply_batch(
-                connection, mailing_list, [incoming], confirmed=confirmed, source="admin", now=now
+                connection, mailing_list, [new], confirmed=confirmed, source="admin", now=now
             )
             if added.outcome in _REFUSED:
-                raise _refusal(incoming.address.email, list_name, added.outcome, added.detail)
+                raise _refusal(new.address.email, list_name, added.outcome, added.detail)
             outcomes[list_name] = added.outcome.value
         detail = {"lists": outcomes, "confirmed": confirmed}
-        target = incoming.address.email
+        target = new.address.email
         audit.record(connection, principal.actor, "subscriber.add", target, detail, now)
-        return _view(connection, incoming.address)
-
-
-def add_subscribers_bulk(
-    mailer: Mailer,
-    principal: Principal,
-    rows: Sequence[NewSubscriber],
-    *,
-    list_name: str,
-    confirmed: bool = False,
-) -> list[RowOutcome]:
-    """Add up to :data:`BULK_MAX` rows to one list with the rules of an import: one outcome
-    per row, in order. A row that cannot be stored is ``rejected`` with its field and
-    skipped; the others are added in one transaction, with one audit entry counting them."""
-    principal.require(Permission.MANAGE_AUDIENCE)
-    if not rows:
-        raise FieldError("rows", "give at least one row")
-    if len(rows) > BULK_MAX:
-        raise FieldError("rows", f"at most {BULK_MAX:,} rows at once; split the rest")
-    outcomes: dict[int, RowOutcome] = {}
-    good: list[tuple[int, IncomingSubscriber]] = []
-    for index, row in enumerate(rows):
-        try:
-            good.append((index, _incoming(row)))
-        except FieldError as exc:
-            shown = row.email if not UNSTORABLE.search(row.email) else ""
-            outcomes[index] = RowOutcome(index, shown[:320], "rejected", exc.field, exc.problem)
-    now = mailer.clock()
-    with write_transaction(mailer.engine) as connection:
-        mailing_list = _list(connection, "list", list_name)
-        if good:
-            written = apply_batch(
-                connection,
-                mailing_list,
-                [incoming for _, incoming in good],
-                confirmed=confirmed,
-                source="admin",
-                now=now,
-            )
-            for (index, _), done in zip(good, written, strict=True):
-                outcomes[index] = RowOutcome(
-                    index, done.email, done.outcome.value, None, done.detail
-                )
-        ordered = [outcomes[index] for index in range(len(rows))]
-        counts = Counter(outcome.outcome for outcome in ordered)
-        detail = {"rows": len(rows), "confirmed": confirmed, "counts": dict(sorted(counts.items()))}
-        audit.record(connection, principal.actor, "subscriber.bulk_add", list_name, detail, now)
-    return ordered
+        return _view(connection, new.address)
 
 
 def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -298,7 +190,7 @@ def edit_subscriber(
     ``attributes`` are merged: each takes the value given, and an empty value removes it.
     The audit entry holds each change before and after (none is written for no change)."""
     principal.require(Permission.MANAGE_AUDIENCE)
-    address = _address(email)
+    address = checked_address(email)
     edit = SubscriberEdit(name=name, timezone=timezone, attributes=attributes)
     now = mailer.clock()
     with write_transaction(mailer.engine) as connection:
@@ -321,27 +213,18 @@ def unsubscribe(
     also suppresses it as ``unsubscribe`` so that no list made later mails them; the lists
     that changed. ``reason`` goes into the audit log."""
     principal.require(Permission.MANAGE_AUDIENCE)
-    address = _address(email)
-    said = _text("reason", reason)
+    address = checked_address(email)
+    said = checked_reason(reason)
     now = mailer.clock()
     with write_transaction(mailer.engine) as connection:
         if list_name is not None:
-            _list(connection, "list", list_name)
+            named_list(connection, "list", list_name)
         subscriber = subscriber_detail(connection, address).subscriber
         changed = unsubscribe_in(connection, address, list_name, now)
-        record(
-            connection,
-            subscriber.id,
-            changed,
-            "unsubscribe",
-            _origin(principal),
-            now,
-            keep_ip=False,
-        )
+        _consent(connection, principal, subscriber.id, changed, "unsubscribe", now)
         detail = {"list": list_name, "changed": changed, "reason": said}
-        audit.record(
-            connection, principal.actor, "subscriber.unsubscribe", subscriber.email, detail, now
-        )
+        target = subscriber.email
+        audit.record(connection, principal.actor, "subscriber.unsubscribe", target, detail, now)
     return changed
 
 
@@ -358,16 +241,13 @@ def resubscribe(
     see :func:`~mailer.audience.subscriber_changes.resubscribe_in` for what is refused. On a
     double opt-in list they come back unconfirmed unless ``confirmed``."""
     principal.require(Permission.MANAGE_AUDIENCE)
-    address = _address(email)
-    said = _text("reason", reason, required=True)
+    address = checked_address(email)
+    said = checked_reason(reason, required=True)
     now = mailer.clock()
     with write_transaction(mailer.engine) as connection:
-        _list(connection, "list", list_name)
+        named_list(connection, "list", list_name)
         done = resubscribe_in(connection, address, list_name, confirmed=confirmed, now=now)
-        origin = _origin(principal)
-        record(
-            connection, done.subscriber_id, [list_name], "resubscribe", origin, now, keep_ip=False
-        )
+        _consent(connection, principal, done.subscriber_id, [list_name], "resubscribe", now)
         detail = {
             "list": list_name,
             "status": done.status,
@@ -386,7 +266,7 @@ def forget(mailer: Mailer, principal: Principal, email: str) -> None:
     them, names only the hash the suppression keeps, and the earlier ones lose their detail
     (names, attributes, notes)."""
     principal.require(Permission.MANAGE_AUDIENCE)
-    address = _address(email)
+    address = checked_address(email)
     now = mailer.clock()
     with write_transaction(mailer.engine) as connection:
         stored = subscriber_detail(connection, address).subscriber.email
