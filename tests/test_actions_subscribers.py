@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from mailer.accounts.audit import entries
+from mailer.accounts.audit import entries, record
 from mailer.accounts.errors import Forbidden
 from mailer.accounts.roles import Principal, Role
 from mailer.actions import lists, subscribers, suppressions
@@ -19,6 +19,7 @@ from mailer.actions.subscribers import NewSubscriber
 from mailer.app import Mailer
 from mailer.audience.addresses import address_hash
 from mailer.audience.subscribers import show_subscriber
+from mailer.db.engine import write_transaction
 from mailer.db.tables import audit_log, consent_events
 from mailer.errors import ConflictError, FieldError, NotFoundError
 from tests.conftest import Project
@@ -249,7 +250,13 @@ def test_forget_leaves_no_address_in_the_audit_log(mailer: Mailer) -> None:
     subscribers.edit_subscriber(mailer, ADMIN, "ann@example.com", name="Ann Lin")
     suppressions.suppress(mailer, ADMIN, "ann@example.com", "manual", "ann asked")
     subscribers.add_subscriber(mailer, ADMIN, "bo@example.com", lists=["weekly"])
+    with write_transaction(mailer.engine) as connection:  # an account of the same address
+        record(connection, "cli", "user.add", "ann@example.com", {"role": "viewer"}, mailer.clock())
     subscribers.forget(mailer, ADMIN, "ANN@example.com")
+    account = entries(mailer, action_prefix="user.")
+    assert [(e.target, e.detail) for e in account] == [("ann@example.com", {"role": "viewer"})]
+    with write_transaction(mailer.engine) as connection:
+        connection.execute(sa.delete(audit_log).where(audit_log.c.action == "user.add"))
     with mailer.engine.connect() as connection:
         logged = connection.execute(sa.select(audit_log)).all()
     text = repr([tuple(row) for row in logged]).lower()

@@ -262,18 +262,26 @@ def resubscribe(
 
 def forget(mailer: Mailer, principal: Principal, email: str) -> None:
     """Erase the person (see :func:`~mailer.audience.subscribers.forget_subscriber`). The
-    audit log keeps no trace of the address either: this entry, and every earlier one about
-    them, names only the hash the suppression keeps, and the earlier ones lose their detail
-    (names, attributes, notes)."""
+    audit log keeps no trace of them either: this entry, and every earlier ``subscriber.*``
+    and ``suppression.*`` one about the address, name only the hash the suppression keeps,
+    and the earlier ones lose their detail (names, attributes, notes)."""
     principal.require(Permission.MANAGE_AUDIENCE)
     address = checked_address(email)
     now = mailer.clock()
     with write_transaction(mailer.engine) as connection:
         stored = subscriber_detail(connection, address).subscriber.email
         hashed = forget_in(connection, address, now)
-        about_them = sa.or_(
-            audit_log.c.target.in_({stored, address.email, address.key}),
-            sa.func.lower(audit_log.c.target) == address.key,
+        # Entries about them as a subscriber or a suppressed address; an account of the same
+        # address (user.*) is someone else's record and stays.
+        about_them = sa.and_(
+            sa.or_(
+                audit_log.c.action.startswith("subscriber."),
+                audit_log.c.action.startswith("suppression."),
+            ),
+            sa.or_(
+                audit_log.c.target.in_({stored, address.email, address.key}),
+                sa.func.lower(audit_log.c.target) == address.key,
+            ),
         )
         connection.execute(
             sa.update(audit_log).where(about_them).values(target=hashed, detail=None)
