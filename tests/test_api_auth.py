@@ -66,10 +66,10 @@ SAMPLES.update(
     }
 )
 VALUES["campaign_id"] = "1"
-# Drafts: made, changed and deleted by editors and up; sent or scheduled with a token that may.
+# Drafts (POST /campaigns with "draft": true): changed and deleted by editors and up; sent or
+# scheduled with a token that may.
 SAMPLES.update(
     {
-        ("POST", "/campaigns/drafts"): {"json": {"issue": 87, "list": "guarded"}},
         ("PATCH", "/campaigns/{campaign_id}"): {"json": {"segment": None}},
         ("DELETE", "/campaigns/{campaign_id}"): {},
         ("POST", "/campaigns/{campaign_id}/send"): {},
@@ -119,9 +119,8 @@ MAY = {
     ("editor", "POST", "/issues/{number}/check"),
     ("editor", "POST", "/issues/{number}/test-send"),
 }
-# What an editor's draft requests get instead of 200: a draft made; campaign 1 is no draft.
+# What an editor's draft requests get instead of 200: campaign 1 is scheduled, no draft.
 MAY_ANSWER = {
-    ("editor", "POST", "/campaigns/drafts"): 201,
     ("editor", "PATCH", "/campaigns/{campaign_id}"): 409,
     ("editor", "DELETE", "/campaigns/{campaign_id}"): 409,
 }

@@ -29,7 +29,8 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 def _draft(api: Api, **fields: Any) -> dict[str, Any]:
     with api.client("editor") as client:
-        made = client.post("/campaigns/drafts", json={"issue": 87, "list": "weekly"} | fields)
+        body = {"issue": 87, "list": "weekly", "draft": True} | fields
+        made = client.post("/campaigns", json=body)
     assert made.status_code == 201, made.text
     assert made.headers["location"].endswith(f"/campaigns/{made.json()['id']}")
     body: dict[str, Any] = made.json()
@@ -67,7 +68,7 @@ def test_an_editor_drafts_changes_and_deletes_but_may_not_send(api: Api) -> None
         assert_problem(client.get(one), 404)
         assert_problem(client.delete(one), 404)
     with api.client("viewer") as viewer:
-        refused = viewer.post("/campaigns/drafts", json={"issue": 87, "list": "weekly"})
+        refused = viewer.post("/campaigns", json={"issue": 87, "list": "weekly", "draft": True})
         assert "may not edit issues" in assert_problem(refused, 403)["detail"]
     assert _audited(api, draft["id"]) == [
         "campaign.draft",

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from mailer.accounts.roles import Permission, Principal
 from mailer.actions import campaigns as actions
+from mailer.actions import drafts as draft_actions
 from mailer.api.auth import AppMailer, Reader, authorized
 from mailer.api.lists import NAME_PATTERN
 from mailer.api.paging import DEFAULT_LIMIT, Cursor, Cursors, Limit, Page
@@ -29,7 +30,6 @@ from mailer.delivery.campaigns import Campaign
 from mailer.delivery.ledger_listing import RecipientRow
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
-Sender = Annotated[Principal, Depends(authorized(Permission.SEND))]
 CampaignManager = Annotated[Principal, Depends(authorized(Permission.MANAGE_CAMPAIGNS))]
 
 CampaignId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The campaign's number.")]
@@ -132,6 +132,11 @@ class CampaignIn(BaseModel):
         description="Deliver to each subscriber at this time of day (HH:MM) in their own "
         "zone, the first time it comes round after `at` (else now).",
     )
+    draft: bool = Field(
+        False,
+        description="Save it as a draft instead (a token that edits issues): nothing is sent "
+        "or due, its time is a plan; `POST /campaigns/{id}/send` or `/schedule` sends it.",
+    )
 
 
 class RescheduleIn(BaseModel):
@@ -191,15 +196,17 @@ def get_campaigns(
 
 @router.post(
     "",
-    summary="Send an issue to a list now, or schedule it",
-    description="Needs a token that may send. Sent now, the campaign is `sending` at once "
-    "and `mailer worker` sends it; scheduled, the worker starts it at its time.",
+    summary="Send an issue to a list now, schedule it, or save it as a draft",
+    description="Needs a token that may send (a draft: one that edits issues, editors and "
+    "up). Sent now, the campaign is `sending` at once and `mailer worker` sends it; "
+    "scheduled, the worker starts it at its time; a draft waits for `POST "
+    "/campaigns/{id}/send` or `/schedule`.",
     status_code=201,
     response_model=CampaignOut,
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500),
 )
 def post_campaign(
-    mailer: AppMailer, principal: Sender, body: CampaignIn, request: Request, response: Response
+    mailer: AppMailer, principal: Reader, body: CampaignIn, request: Request, response: Response
 ) -> CampaignOut:
     asked = actions.SendRequest(
         issue=body.issue,
@@ -209,10 +216,13 @@ def post_campaign(
         timezone=body.timezone,
         local_time=body.local_time,
     )
-    created = actions.create_campaign(mailer, principal, asked)
-    where = request.app.url_path_for("get_campaign", campaign_id=str(created.campaign.id))
+    if body.draft:  # the actions layer asks for the permission each needs
+        made = draft_actions.create_draft(mailer, principal, asked)
+    else:
+        made = actions.create_campaign(mailer, principal, asked).campaign
+    where = request.app.url_path_for("get_campaign", campaign_id=str(made.id))
     response.headers["Location"] = request.scope.get("root_path", "") + where
-    return CampaignOut.of(created.campaign)
+    return CampaignOut.of(made)
 
 
 @router.get(

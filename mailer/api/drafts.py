@@ -1,20 +1,20 @@
-"""Campaign drafts in the REST API: ``POST /campaigns/drafts``, ``PATCH`` and ``DELETE
-/campaigns/{id}`` (a draft only) with a token that edits issues (editors and up); ``POST
-/campaigns/{id}/send`` and ``/schedule`` with one that may send. A campaign that is no longer
-a draft is a 409 naming its state."""
+"""Campaign drafts in the REST API (``POST /campaigns`` with ``"draft": true`` saves one):
+``PATCH`` and ``DELETE /campaigns/{id}`` (a draft only) with a token that edits issues (editors
+and up); ``POST /campaigns/{id}/send`` and ``/schedule`` with one that may send. A campaign
+that is no longer a draft is a 409 naming its state."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import AfterValidator, BaseModel, Field
 
 from mailer.accounts.roles import Permission, Principal
 from mailer.actions import drafts as actions
-from mailer.actions.campaigns import ISSUE_MAX, SendRequest
+from mailer.actions.campaigns import ISSUE_MAX
 from mailer.api.auth import AppMailer, authorized
-from mailer.api.campaigns import INPUT, At, CampaignId, CampaignIn, CampaignOut, Timezone
+from mailer.api.campaigns import INPUT, At, CampaignId, CampaignOut, Timezone
 from mailer.api.lists import NAME_PATTERN
 from mailer.api.problems import problem_responses
 from mailer.api.text import ONE_LINE, one_line
@@ -31,11 +31,6 @@ LocalTime = Annotated[
         description="Each subscriber at this time of day (HH:MM) in their own zone.",
     ),
 ]
-
-
-class DraftIn(CampaignIn):
-    """A draft: the issue to the list, optionally a segment, and when it should go out (a
-    plan only: nothing is due until it is scheduled)."""
 
 
 class DraftChange(BaseModel):
@@ -66,33 +61,6 @@ class ScheduleIn(BaseModel):
     at: At | None = None
     timezone: Timezone | None = None
     local_time: LocalTime | None = None
-
-
-@router.post(
-    "/drafts",
-    summary="Save a draft of a campaign, to be sent or scheduled later",
-    description="Needs a token that edits issues (editors and up). A draft is never sent by "
-    "itself: `POST /campaigns/{id}/send` or `/schedule` (a token that may send) sends it. Its "
-    "audience is counted when it goes out.",
-    status_code=201,
-    response_model=CampaignOut,
-    responses=CHANGE_RESPONSES,
-)
-def post_campaign_draft(
-    mailer: AppMailer, principal: Editor, body: DraftIn, request: Request, response: Response
-) -> CampaignOut:
-    asked = SendRequest(
-        issue=body.issue,
-        list_name=body.list,
-        segment=body.segment,
-        at=body.at,
-        timezone=body.timezone,
-        local_time=body.local_time,
-    )
-    made = actions.create_draft(mailer, principal, asked)
-    where = request.app.url_path_for("get_campaign", campaign_id=str(made.id))
-    response.headers["Location"] = request.scope.get("root_path", "") + where
-    return CampaignOut.of(made)
 
 
 @router.patch(
