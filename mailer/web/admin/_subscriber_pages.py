@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mailer.accounts.roles import Permission
-from mailer.actions import lists as list_actions
 from mailer.actions import subscribers as actions
+from mailer.actions.list_choices import list_choices
 from mailer.app import Mailer
+from mailer.audience.list_names import ListName
 from mailer.audience.segments import SegmentError
 from mailer.audience.subscriber_history import LATEST
 from mailer.db.tables import MEMBERSHIP_STATUSES, SUPPRESSION_REASONS
@@ -97,9 +98,9 @@ def search_values(request: Request) -> dict[str, str]:
     }
 
 
-def _list_choices(mailer: Mailer, request: Request) -> list[object]:
-    page = list_actions.list_page(mailer, principal_of(request), after=None, limit=LIST_CHOICES)
-    return list(page.items)
+def _list_choices(mailer: Mailer, request: Request) -> list[ListName]:
+    # Names and titles only: the member counts would cost a pass over every membership.
+    return list_choices(mailer, principal_of(request), limit=LIST_CHOICES)
 
 
 def search_page(
