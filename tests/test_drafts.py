@@ -25,6 +25,7 @@ from mailer.delivery.worker import CampaignRunner
 from mailer.errors import ConflictError, FieldError, MailerError, NotFoundError
 from mailer.scheduling.one_off import start_due
 from mailer.services.dashboard import dashboard
+from tests.conftest import CliResult
 from tests.sending import ledger
 from tests.service_helpers import MovingClock, clock, mailer
 
@@ -244,3 +245,18 @@ def test_delete_and_cancel(mailer: Mailer) -> None:
 
 
 E = EditorAction
+
+
+def test_the_command_line_lists_a_draft_with_its_planned_time(
+    mailer: Mailer, cli: Callable[..., CliResult]
+) -> None:
+    draft = drafts.create_draft(
+        mailer, EDITOR, SendRequest(87, "weekly", at="2031-06-01 09:00", timezone="UTC")
+    )
+    listed = cli("campaigns")
+    assert listed.code == 0, listed.err
+    row = next(line for line in listed.out.splitlines() if f" {draft.id} " in line)
+    assert "│ draft" in row and "2031-06-01T09:00Z" in row
+    shown = cli("campaigns", "show", str(draft.id))
+    assert shown.code == 0, shown.err
+    assert "Campaign 1: draft" in shown.out and "a draft: nothing is due" in shown.out

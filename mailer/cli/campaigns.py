@@ -22,13 +22,13 @@ IdArgument = Annotated[
 
 
 def _when(campaign: Campaign) -> tuple[str, str]:
-    """The moment that matters for a campaign (when it goes out, else when it started or was
-    made), in its own zone and in UTC."""
+    """The moment that matters for a campaign (when it goes out, or a draft's planned time;
+    else when it started or was made), in its own zone and in UTC."""
     from mailer.scheduling.one_off import local_and_utc
 
     moment = (
         campaign.scheduled_at
-        if campaign.status in ("scheduled", "missed")
+        if campaign.status in ("scheduled", "missed", "draft") and campaign.scheduled_at
         else campaign.started_at or campaign.created_at
     )
     if moment is None:
@@ -106,6 +106,8 @@ def _print(campaign: Campaign) -> None:
 def _content(campaign: Campaign) -> str:
     if campaign.started_at is not None:
         return "as stored when it started (what went out)"
+    if campaign.status == "draft":
+        return f"{campaign.issue_file} as it is when it is sent (a draft: nothing is due)"
     if campaign.status in ("scheduled", "paused"):
         return (
             f"{campaign.issue_file} as it is when it starts (when scheduled, its subject "
