@@ -11,7 +11,7 @@ class TokensText:
     intro: str = (
         "Programs call the REST API (/api/v1) with a token, which acts with its role's rights "
         "as a user would. Only a hash of each token is kept: it is shown once, when made. "
-        "Tokens made with `mailer tokens create` are listed here too."
+        "Tokens made on the command line (mailer tokens create) are listed here too."
     )
     no_tokens: str = "No token yet."
     column_name: str = "Name"
