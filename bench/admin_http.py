@@ -4,8 +4,11 @@ database, an owner logged in to the admin app and an API token, then each page t
 Times are taken by the client on loopback over one warm keep-alive connection (httpx), from
 sending the request to having read the whole answer: the server's time plus a fraction of a
 millisecond of the client and loopback. Each figure is the median of ``runs`` requests after
-one untimed request. A deep page is the 50th, reached by following the pages' own links (the
-admin page's next-page link, whose ``after`` goes on from the page's last person; the API's
+one untimed request. Beside it (``*_cpu_ms``), the CPU time the server process used, per
+request, over those requests (from /proc): on a busy machine a steadier figure than the wall
+time, and on SQLite nearly all of the work (PostgreSQL's own processes are not in it).
+A deep page is the 50th, reached by following the pages' own links (the admin page's
+next-page link, whose ``after`` goes on from the page's last person; the API's
 ``next_cursor``); only its last request is timed. A route the server does not have (404) is
 reported as such instead of timed.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
 import re
 import statistics
 import subprocess
@@ -33,8 +37,8 @@ _NEXT = re.compile(r'href="([^"]*[?&](?:amp;)?after=[^"]*)"')
 
 
 @contextlib.contextmanager
-def served(work: Path, database_url: str) -> Iterator[str]:
-    """``mailer serve`` on the database, with an owner and an API token; yields its URL."""
+def served(work: Path, database_url: str) -> Iterator[tuple[str, int]]:
+    """``mailer serve`` on the database; yields its URL and process id."""
     config = write_config(work, database_url, "http://127.0.0.1:1")
     (work / "var").mkdir(exist_ok=True)
     port = free_port()
@@ -49,7 +53,7 @@ def served(work: Path, database_url: str) -> Iterator[str]:
         )
     try:
         _wait_for(url, log)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -94,14 +98,25 @@ def logged_in(url: str) -> httpx.Client:
     return client
 
 
-def _median_ms(runs: int, call: Callable[[], httpx.Response]) -> float:
+SERVER_PID = 0  # the server whose CPU time is read (set by measure_http)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _median_ms(runs: int, call: Callable[[], httpx.Response]) -> dict[str, float]:
     call()
     seconds = []
+    cpu = _cpu_seconds(SERVER_PID)
     for _ in range(runs):
         started = time.perf_counter()
         call()
         seconds.append(time.perf_counter() - started)
-    return round(statistics.median(seconds) * 1000, 1)
+    used = (_cpu_seconds(SERVER_PID) - cpu) / runs
+    return {"ms": round(statistics.median(seconds) * 1000, 1), "cpu_ms": round(used * 1000, 1)}
 
 
 def _page(client: httpx.Client, path: str, params: dict[str, str]) -> httpx.Response:
@@ -115,9 +130,9 @@ def admin_search(client: httpx.Client, query: str, runs: int, deep: int) -> dict
     first = _page(client, "/admin/subscribers", {"q": query})
     if first.status_code != 200:
         return {"skipped": f"GET /admin/subscribers answered {first.status_code}"}
-    result: dict[str, Any] = {
-        "first_page_ms": _median_ms(runs, lambda: _page(client, "/admin/subscribers", {"q": query}))
-    }
+    result: dict[str, Any] = _named(
+        "first_page", _median_ms(runs, lambda: _page(client, "/admin/subscribers", {"q": query}))
+    )
     answer, reached = first, 1
     while reached < deep:
         link = _NEXT.search(answer.text)
@@ -126,8 +141,7 @@ def admin_search(client: httpx.Client, query: str, runs: int, deep: int) -> dict
             return result
         next_path = html.unescape(link.group(1))
         answer, reached = client.get(next_path), reached + 1
-    result["deep_page_ms"] = _median_ms(runs, lambda: client.get(next_path))
-    return result
+    return result | _named("deep_page", _median_ms(runs, lambda: client.get(next_path)))
 
 
 def api_search(
@@ -144,7 +158,7 @@ def api_search(
     first = page()
     if first.status_code != 200:
         return {"skipped": f"GET /api/v1/subscribers answered {first.status_code}"}
-    result: dict[str, Any] = {"first_page_ms": _median_ms(runs, page)}
+    result: dict[str, Any] = _named("first_page", _median_ms(runs, page))
     cursor, reached = first.json().get("next_cursor"), 1
     while cursor is not None and reached < deep - 1:
         cursor, reached = page(cursor).json().get("next_cursor"), reached + 1
@@ -152,8 +166,11 @@ def api_search(
         result["pages"] = reached
         return result
     deep_cursor: str = cursor
-    result["deep_page_ms"] = _median_ms(runs, lambda: page(deep_cursor))
-    return result
+    return result | _named("deep_page", _median_ms(runs, lambda: page(deep_cursor)))
+
+
+def _named(name: str, timing: dict[str, float]) -> dict[str, float]:
+    return {f"{name}_{key}": value for key, value in timing.items()}
 
 
 def measure_http(
@@ -161,11 +178,13 @@ def measure_http(
 ) -> dict[str, Any]:
     """The dashboard, and the admin page's and the API's search for each query."""
     secret = accounts(work, database_url)
-    with served(work, database_url) as url, contextlib.closing(logged_in(url)) as client:
+    global SERVER_PID
+    with served(work, database_url) as (url, pid), contextlib.closing(logged_in(url)) as client:
+        SERVER_PID = pid
         dashboard = client.get("/admin")
         assert dashboard.status_code == 200, dashboard.text
         found: dict[str, Any] = {
-            "dashboard_ms": _median_ms(runs, lambda: client.get("/admin")),
+            **_named("dashboard", _median_ms(runs, lambda: client.get("/admin"))),
             "admin_page": {},
             "api": {},
         }
