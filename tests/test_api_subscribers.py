@@ -19,6 +19,7 @@ from mailer.audience.suppressions import suppress
 from mailer.db.tables import audit_log
 from tests.api_helpers import Api, assert_problem, serve_api
 from tests.conftest import DATABASE_BACKENDS
+from tests.signup_helpers import outbox, part
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -258,3 +259,28 @@ def test_bad_fields_are_named_and_other_roles_are_refused(api: Api) -> None:
             assert f"{role} token {role}-token may not" in assert_problem(made, 403)["detail"]
     with api.client("viewer") as client:
         assert_problem(client.get("/subscribers/f@example.org"), 404)
+
+
+def test_an_add_to_a_double_opt_in_list_mails_the_link_to_confirm(api: Api) -> None:
+    """As ``mailer subscribers add`` does: those left unconfirmed get their link; those the
+    request says agreed already, and the rows left off the list, get nothing."""
+    before = len(outbox(api.mailer))
+    with api.client("admin") as client:
+        one = client.post("/subscribers", json={"email": "kim@example.com", "lists": ["daily"]})
+        assert one.status_code == 201, one.text
+        assert one.json()["confirmation"] == "mailed"
+        agreed = client.post(
+            "/subscribers",
+            json={"email": "lee@example.com", "lists": ["daily"], "confirmed": True},
+        )
+        assert agreed.status_code == 201, agreed.text
+        assert agreed.json().get("confirmation") is None
+        suppress(api.mailer.engine, "left@example.com", "bounce")
+        rows = [{"email": "sam@example.com"}, {"email": "left@example.com"}, {"email": "bad"}]
+        bulk = client.post("/subscribers/bulk", json={"list": "daily", "rows": rows})
+        assert bulk.status_code == 200, bulk.text
+    confirmations = [row["confirmation"] for row in bulk.json()["rows"]]
+    assert confirmations == ["mailed", None, None]
+    mailed = [str(message["To"]) for message in outbox(api.mailer)[before:]]
+    assert sorted(mailed) == ["kim@example.com", "sam@example.com"]
+    assert "/confirm/" in part(outbox(api.mailer)[-1], "plain")

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mailer.accounts import audit
 from mailer.accounts.roles import Permission, Principal
+from mailer.actions.subscriber_confirmations import mail_confirmations
 from mailer.actions.subscriber_input import NewSubscriber, incoming, named_list
 from mailer.app import Mailer
 from mailer.audience.attributes import UNSTORABLE
@@ -21,6 +22,8 @@ from mailer.errors import FieldError
 
 #: The most rows one bulk add takes.
 BULK_MAX = 1000
+#: The outcomes that leave a row's address on the list.
+ON_THE_LIST = frozenset({"imported", "updated", "unchanged"})
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class RowOutcome:
     outcome: str
     field: str | None = None
     detail: str = ""
+    confirmation: str | None = None
+    """On a double opt-in list: ``mailed`` (a link to confirm went out), ``not sent: <why>``;
+    None when no confirmation was due."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -43,6 +49,7 @@ class RowOutcome:
             "outcome": self.outcome,
             "field": self.field,
             "detail": self.detail,
+            "confirmation": self.confirmation,
         }
 
 
@@ -57,7 +64,7 @@ def add_subscribers_bulk(
     """Add up to :data:`BULK_MAX` rows to one list: one outcome per row, in order. A known
     address keeps its fields where the row's are empty; a suppressed or unsubscribed one is
     left off the list. On a double opt-in list new members start unconfirmed unless
-    ``confirmed``."""
+    ``confirmed``, and those unconfirmed are mailed a link to confirm."""
     principal.require(Permission.MANAGE_AUDIENCE)
     if not rows:
         raise FieldError("rows", "give at least one row")
@@ -91,4 +98,7 @@ def add_subscribers_bulk(
         counts = Counter(outcome.outcome for outcome in ordered)
         detail = {"rows": len(rows), "confirmed": confirmed, "counts": dict(sorted(counts.items()))}
         audit.record(connection, principal.actor, "subscriber.bulk_add", list_name, detail, now)
-    return ordered
+    # After the commit, as for one: the links in the mail must find the memberships.
+    on_list = [row.email for row in ordered if row.outcome in ON_THE_LIST]
+    mailed = mail_confirmations(mailer, [list_name], on_list, confirmed=confirmed)
+    return [replace(row, confirmation=mailed.of(row.email)) for row in ordered]

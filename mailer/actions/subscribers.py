@@ -12,7 +12,7 @@ bad row is reported (by its index and field) and skipped, and every good row is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from mailer.accounts.roles import Permission, Principal
 from mailer.actions.subscriber_bulk import BULK_MAX as BULK_MAX
 from mailer.actions.subscriber_bulk import RowOutcome as RowOutcome
 from mailer.actions.subscriber_bulk import add_subscribers_bulk as add_subscribers_bulk
+from mailer.actions.subscriber_confirmations import mail_confirmations
 from mailer.actions.subscriber_input import REASON_MAX as REASON_MAX
 from mailer.actions.subscriber_input import NewSubscriber as NewSubscriber
 from mailer.actions.subscriber_input import (
@@ -66,9 +67,13 @@ class SubscriberView:
 
     detail: SubscriberDetail
     history: History
+    confirmation: str | None = None
+    """After an add: ``mailed`` (a link to confirm went out), ``not sent: <why>``, or None
+    (no confirmation was due)."""
 
     def as_json(self) -> dict[str, object]:
-        return {**self.detail.as_json(), **self.history.as_json()}
+        added = {} if self.confirmation is None else {"confirmation": self.confirmation}
+        return {**self.detail.as_json(), **self.history.as_json(), **added}
 
 
 def _consent(
@@ -144,7 +149,8 @@ def add_subscriber(
     confirmed: bool = False,
 ) -> SubscriberView:
     """Add the address to each list (a known one keeps its fields where these are empty).
-    On a double opt-in list they start unconfirmed unless ``confirmed``. An address
+    On a double opt-in list they start unconfirmed unless ``confirmed``, and are mailed a link
+    to confirm (``confirmation`` says whether it went). An address
     suppressed, or unsubscribed from one of the lists, is refused (ConflictError) and
     nothing is written."""
     principal.require(Permission.MANAGE_AUDIENCE)
@@ -166,7 +172,10 @@ def add_subscriber(
         detail = {"lists": outcomes, "confirmed": confirmed}
         target = new.address.email
         audit.record(connection, principal.actor, "subscriber.add", target, detail, now)
-        return _view(connection, new.address)
+        view = _view(connection, new.address)
+    # After the commit: the link in the mail must find the membership.
+    mailed = mail_confirmations(mailer, names, [view.detail.subscriber.email], confirmed=confirmed)
+    return replace(view, confirmation=mailed.of(view.detail.subscriber.email))
 
 
 def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,11 @@ class SubscriberOut(BaseModel):
     suppression: SuppressionOut | None = Field(description="Never mailed while set.")
     deliveries: list[DeliveryOut] = Field(description="The latest 50 sends, newest first.")
     events: list[EventOut] = Field(description="The latest 50 events, newest first.")
+    confirmation: str | None = Field(
+        None,
+        description="After an add to a double opt-in list: `mailed` (a link to confirm went "
+        "out) or `not sent: <why>` (the add stands; adding them again mails it).",
+    )
 
     @classmethod
     def of(cls, view: SubscriberView) -> SubscriberOut:
@@ -189,6 +194,11 @@ class RowOutcomeOut(BaseModel):
     outcome: Literal["imported", "updated", "unchanged", "suppressed", "unsubscribed", "rejected"]
     field: str | None = Field(description="For a rejected row, the field that is wrong.")
     detail: str
+    confirmation: str | None = Field(
+        None,
+        description="On a double opt-in list: `mailed` (a link to confirm went out) or "
+        "`not sent: <why>`; null when none was due.",
+    )
 
     @classmethod
     def of(cls, outcome: RowOutcome) -> RowOutcomeOut:

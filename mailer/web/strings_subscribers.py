@@ -46,6 +46,11 @@ class SubscribersText:
     confirmed_label: str = "Confirmed already: send no confirmation request"
     add_button: str = "Add subscriber"
     added: str = "{email} is added."
+    confirmation_mailed: str = "{email} is added and mailed a link to confirm."
+    confirmation_not_sent: str = (
+        "{email} is added, but the link to confirm was not sent ({why}); adding them again "
+        "sends it."
+    )
     no_lists_to_add: str = "Create a list first: a subscriber is added to a list."
 
     back: str = "All subscribers"

@@ -86,7 +86,18 @@ def add(request: Request, form: FormData) -> Response:
         return search_page(request, refusal=refusal, typed=typed)
     email = view.detail.subscriber.email
     values = {"q": email, "list": "", "status": "", "segment": "", "after": ""}
-    return search_page(request, values=values, notice=STRINGS.subscribers.added.format(email=email))
+    return search_page(request, values=values, notice=_added(email, view.confirmation))
+
+
+def _added(email: str, confirmation: str | None) -> str:
+    """What the add did, with the confirmation mail when one was due."""
+    words = STRINGS.subscribers
+    if confirmation is None:
+        return words.added.format(email=email)
+    if confirmation == "mailed":
+        return words.confirmation_mailed.format(email=email)
+    why = confirmation.removeprefix("not sent: ")
+    return words.confirmation_not_sent.format(email=email, why=why)
 
 
 def edit(request: Request, form: FormData) -> Response:
