@@ -138,7 +138,7 @@ def create_campaign(mailer: Mailer, principal: Principal, asked: SendRequest) ->
         "scheduled_at": None if when is None else when.shown(),
         "local_time": None if when is None else when.local_time,
     }
-    _record(mailer, principal, "schedule" if when else "send", campaign, detail)
+    record_campaign(mailer, principal, "schedule" if when else "send", campaign, detail)
     return Created(campaign, when is not None, plan.recipients)
 
 
@@ -206,7 +206,7 @@ def act(
         after = resolved.campaign
         detail |= {"decided": resolved.count, "confirmed_by_events": resolved.confirmed}
     detail["to"] = after.status
-    _record(mailer, principal, str(action), after, detail)
+    record_campaign(mailer, principal, str(action), after, detail)
     return after
 
 
@@ -240,9 +240,10 @@ def recipients_page(
     return page_of(list(islice(rows, wanted)), limit, lambda row: row.subscriber_id)
 
 
-def _record(
+def record_campaign(
     mailer: Mailer, principal: Principal, verb: str, campaign: Campaign, detail: dict[str, Any]
 ) -> None:
+    """The audit entry ``campaign.<verb>`` of a change the core has made (and committed)."""
     with write_transaction(mailer.engine) as connection:
         audit.record(
             connection,

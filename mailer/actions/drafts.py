@@ -13,12 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mailer.accounts import audit
 from mailer.accounts.roles import Permission, Principal
-from mailer.actions.campaigns import ISSUE_MAX, Created, SendRequest, plain, plan_request
+from mailer.actions.campaigns import (
+    ISSUE_MAX,
+    Created,
+    SendRequest,
+    plain,
+    plan_request,
+    record_campaign,
+)
 from mailer.app import Mailer
 from mailer.audience.segments import SegmentError
-from mailer.db.engine import write_transaction
 from mailer.delivery.campaign_states import EDITOR_MOVES, CampaignStatus, EditorAction, check
 from mailer.delivery.campaigns import Campaign, CampaignNotFound
 from mailer.delivery.drafts import Draft, DraftValues
@@ -72,7 +77,7 @@ def create_draft(mailer: Mailer, principal: Principal, asked: SendRequest) -> Ca
     due and nobody is counted in until it is sent or scheduled."""
     principal.require(Permission.EDIT_ISSUES)
     campaign = drafts.save(mailer, _values(mailer, asked, _when(mailer, asked)))
-    _record(mailer, principal, "draft", campaign, _detail(campaign))
+    record_campaign(mailer, principal, "draft", campaign, _detail(campaign))
     return campaign
 
 
@@ -115,7 +120,9 @@ def _edit(
     when: SendTime | None,
 ) -> Campaign:
     after = drafts.edit(mailer, before.id, _values(mailer, asked, when))
-    _record(mailer, principal, "draft_edit", after, {"before": _detail(before)} | _detail(after))
+    record_campaign(
+        mailer, principal, "draft_edit", after, {"before": _detail(before)} | _detail(after)
+    )
     return after
 
 
@@ -123,7 +130,7 @@ def delete_draft(mailer: Mailer, principal: Principal, campaign_id: int) -> None
     principal.require(Permission.EDIT_ISSUES)
     before = _draft(mailer, campaign_id, EditorAction.delete).campaign
     drafts.delete(mailer, campaign_id)
-    _record(mailer, principal, "draft_delete", before, _detail(before))
+    record_campaign(mailer, principal, "draft_delete", before, _detail(before))
 
 
 def send_draft(mailer: Mailer, principal: Principal, campaign_id: int) -> Created:
@@ -134,7 +141,7 @@ def send_draft(mailer: Mailer, principal: Principal, campaign_id: int) -> Create
     plan = plan_request(mailer, principal, _request(draft.campaign))
     campaign = drafts.send(mailer, draft, plan)
     detail = _detail(campaign) | {"from": "draft", "recipients": plan.recipients}
-    _record(mailer, principal, "send", campaign, detail)
+    record_campaign(mailer, principal, "send", campaign, detail)
     return Created(campaign, False, plan.recipients)
 
 
@@ -162,7 +169,7 @@ def schedule_draft(
     plan = plan_request(mailer, principal, asked)
     campaign = drafts.schedule(mailer, draft, plan, when)
     detail = _detail(campaign) | {"from": "draft", "recipients": plan.recipients}
-    _record(mailer, principal, "schedule", campaign, detail)
+    record_campaign(mailer, principal, "schedule", campaign, detail)
     return Created(campaign, True, plan.recipients)
 
 
@@ -197,17 +204,3 @@ def _detail(campaign: Campaign) -> dict[str, Any]:
         "zone": campaign.zone,
         "local_time": campaign.local_time,
     }
-
-
-def _record(
-    mailer: Mailer, principal: Principal, verb: str, campaign: Campaign, detail: dict[str, Any]
-) -> None:
-    with write_transaction(mailer.engine) as connection:
-        audit.record(
-            connection,
-            principal.actor,
-            f"campaign.{verb}",
-            f"campaign {campaign.id}",
-            detail,
-            mailer.clock(),
-        )
