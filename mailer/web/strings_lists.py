@@ -62,6 +62,19 @@ class ListsText:
     cancel_link: str = "Keep it"
     deleted: str = "List {name} is deleted ({memberships} memberships)."
 
+    # The dashboard's list growth (mailer.services.list_growth).
+    growth_heading: str = "List growth"
+    growth_intro: str = (
+        "From the consent record: joined is who subscribed or resubscribed, left is who "
+        "unsubscribed, net is joined less left. People imported or added by an admin, and "
+        "unsubscribed on the command line, leave no consent record and are not counted."
+    )
+    column_period: str = "Period"
+    column_joined: str = "Joined"
+    column_left: str = "Left"
+    column_net: str = "Net"
+    last_days: str = "last {days} days"
+
     suppressions_title: str = "Suppressions"
     suppressions_intro: str = (
         "Addresses that are never mailed, whatever list they are on. Lifting one lets the "
