@@ -172,6 +172,15 @@ class DeliverySettings(Section):
             "once the quiet period has passed."
         ),
     )
+    worker_silent_minutes: float = Field(
+        5.0,
+        ge=1,
+        le=7 * 24 * 60,
+        description=(
+            "Minutes without a sign of life from any `mailer worker` after which the admin "
+            "dashboard warns that no worker runs."
+        ),
+    )
 
 
 class RecurringSchedule(Section):

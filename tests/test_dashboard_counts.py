@@ -15,6 +15,8 @@ import sqlalchemy as sa
 
 from mailer.audience.lists import all_lists, create_list
 from mailer.audience.subscribers import add_subscribers, forget_subscriber, unsubscribe
+from mailer.clock import utc_now
+from mailer.config import Settings
 from mailer.db.engine import write_transaction
 from mailer.db.tables import DELIVERY_STATUSES, campaigns, deliveries
 from mailer.delivery.campaigns import find_campaign
@@ -54,7 +56,7 @@ def test_the_dashboard_reads_the_same_either_way(engine: sa.Engine) -> None:
     _people(engine)
     with write_transaction(engine) as connection:
         _campaigns(connection)
-    app: Any = SimpleNamespace(engine=engine)
+    app: Any = SimpleNamespace(engine=engine, settings=Settings(), clock=utc_now)
     quick, reference = dashboard(app), dashboard(app, reference=True)
     assert quick == reference
     assert [line.campaign.id for line in quick.recent] == [3, 2, 1]

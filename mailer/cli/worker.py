@@ -34,6 +34,7 @@ def worker_command(
     """
     from mailer.delivery.worker import CampaignRunner
     from mailer.scheduling.scheduler import Duties, Timekeeper
+    from mailer.scheduling.worker_presence import RENEW_SECONDS
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Every job run (one a second: the reconcile) would be logged; what fired is logged by
@@ -59,6 +60,10 @@ def worker_command(
         Duties(context.engine, settings, context.renderer, runner.me, runner.wake)
     )
     timekeeper.start()
+    # Renewed from the timekeeper's thread too: a long send keeps the worker's loop busy.
+    timekeeper.scheduler.add_job(
+        runner.presence.renew, "interval", seconds=RENEW_SECONDS, id="presence", jobstore="local"
+    )
     try:
         with loaded_objects_frozen():
             runner.run_forever(poll)

@@ -14,6 +14,7 @@ from mailer.db.event_tables import events as events
 from mailer.db.import_tables import imports as imports
 from mailer.db.metadata import metadata as metadata
 from mailer.db.types import BigId, Json, UtcDateTime
+from mailer.db.worker_tables import workers as workers
 
 MEMBERSHIP_STATUSES = ("unconfirmed", "confirmed", "unsubscribed")
 SUPPRESSION_REASONS = ("bounce", "spamreport", "unsubscribe", "manual", "invalid")

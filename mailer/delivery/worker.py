@@ -26,6 +26,7 @@ from mailer.delivery.settle import campaigns_with_doubt
 from mailer.delivery.transports.base import Transport
 from mailer.delivery.transports.factory import make_transport
 from mailer.errors import MailerError
+from mailer.scheduling.worker_presence import WorkerPresence
 
 log = logging.getLogger("mailer.worker")
 MIN_WAIT_SECONDS = 0.5
@@ -52,6 +53,8 @@ class CampaignRunner:
         self.clock = clock
         self.transports = transports
         self.me = ownership.this_process()
+        # Tells the admin app a worker runs (written by run_forever, not by --once).
+        self.presence = WorkerPresence(engine, self.me, clock=clock)
         self._stopping = threading.Event()
         self._woken = threading.Event()
         self._current: Dispatcher | None = None
@@ -161,11 +164,17 @@ class CampaignRunner:
     def run_forever(self, poll_seconds: float) -> None:
         log.info("worker %s started; looking for unattended campaigns every %ss", self.me,
                  poll_seconds)  # fmt: skip
-        while not self.stopping:
-            self._woken.clear()
-            self.run_once()
-            if not self.stopping:
-                self._woken.wait(self.next_wave_in(poll_seconds))
+        self.presence.announce()
+        try:
+            while not self.stopping:
+                self._woken.clear()
+                self.presence.renew()
+                self.run_once()
+                if not self.stopping:
+                    self._woken.wait(self.next_wave_in(poll_seconds))
+        finally:
+            # Also when the loop died of an error: the process is stopping either way.
+            self.presence.withdraw()
         log.info("worker %s stopped", self.me)
 
     def run_campaign(self, campaign_id: int) -> str | None:

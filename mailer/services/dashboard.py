@@ -33,6 +33,7 @@ from mailer.delivery.campaigns import Campaign, find_campaign
 from mailer.events.report_queries import ledger_recipients
 from mailer.services.ledger_tally import quick_tally
 from mailer.services.list_sizes import lists_with_sizes
+from mailer.services.worker_health import WorkerHealth, worker_health
 
 RECENT = 10
 # Connections reading campaigns' lines at once.
@@ -70,6 +71,8 @@ class Dashboard:
     upcoming: list[Campaign]
     attention: list[CampaignLine]
     lists: list[MailingList]
+    worker: WorkerHealth
+    """Whether a worker was seen lately; shown under attention when not."""
 
 
 def _ids(connection: sa.Connection, query: sa.Select[Any]) -> list[int]:
@@ -110,6 +113,7 @@ def dashboard(mailer: Mailer, *, reference: bool = False) -> Dashboard:
         upcoming=scheduled,
         attention=sorted(attention, key=lambda line: -line.campaign.id),
         lists=mailing_lists,
+        worker=worker_health(mailer),
     )
 
 

@@ -266,6 +266,13 @@ class AdminText:
     no_attention: str = "Nothing needs attention."
     paused_note: str = "paused"
     in_doubt_note: str = "{count} recipients in doubt"
+    worker_none: str = "No worker is running (none was seen, or the last one stopped)."
+    worker_silent_since: str = "No worker seen since {time}."
+    worker_why: str = (
+        "Campaigns sent now and scheduled ones wait until a worker runs: start one on the "
+        "server with the command mailer worker."
+    )
+    worker_waiting: str = "{count} campaigns are sending or due and wait for it."
     lists_heading: str = "Lists"
     no_lists: str = "No list yet."
     column_campaign: str = "Campaign"
