@@ -14,9 +14,9 @@ unsubscribe and resubscribe are recorded), and the command line's ``subscribers 
 It stays quick however long the record grows: the rows are numbered as they are written, and
 each is written with the time of its writing, so the last 30 days are the tail of the primary
 key. The last row older than that (less a day's margin: ``LATE``) is found walking the key
-backwards from its end (it stops at once), and only the rows after it are read. No index on ``created_at`` is needed.
-A record of a deleted list does not count for a list made again under its name: only actions
-at or after the list's creation count.
+backwards from its end (it stops at once), and only the rows after it are read, in one
+grouped pass: no index on ``created_at`` is needed. A record of a deleted list does not count
+for a list made again under its name: only actions at or after the list's making count.
 """
 
 from __future__ import annotations
@@ -29,12 +29,6 @@ import sqlalchemy as sa
 from mailer.db.tables import consent_events, lists
 
 WINDOWS = (7, 30)
-# When the list of the row's name was made (NULL for a list deleted since).
-_made_at = (
-    sa.select(lists.c.created_at)
-    .where(lists.c.name == consent_events.c.list_name)
-    .scalar_subquery()
-)
 JOINS = ("subscribe", "resubscribe")
 # Rows are not quite in the order of their times: each action takes its time before its
 # transaction, which may wait for another's. The tail read starts this much earlier.
@@ -68,6 +62,25 @@ def _start_of_tail(connection: sa.Connection, since: datetime) -> int:
     return 0 if found is None else int(found)
 
 
+def _made_lately(connection: sa.Connection, since: datetime) -> sa.ColumnElement[bool]:
+    """Leaves out the rows of a list made since ``since`` that are older than it (a deleted
+    list's of the same name); a condition on each such list (few), not a lookup per row."""
+    made = connection.execute(
+        sa.select(lists.c.name, lists.c.created_at).where(lists.c.created_at > since)
+    ).all()
+    return sa.and_(
+        sa.true(),
+        *(
+            sa.not_(
+                sa.and_(
+                    consent_events.c.list_name == name, consent_events.c.created_at < created_at
+                )
+            )
+            for name, created_at in made
+        ),
+    )
+
+
 def list_growth(connection: sa.Connection, now: datetime) -> dict[str, tuple[Growth, ...]]:
     """Every list's growth over each of WINDOWS (days before ``now``), by list name; a list
     without changes has zeros."""
@@ -79,10 +92,14 @@ def list_growth(connection: sa.Connection, now: datetime) -> dict[str, tuple[Gro
         (consent_events.c.action == "confirm", sa.literal("confirmed")),
         else_=sa.literal("left"),
     )
+    person = consent_events.c.subscriber_id
+    # Every row read is in the longest window: only the shorter ones need a condition.
     people = [
         sa.func.count(
             sa.distinct(
-                sa.case((consent_events.c.created_at >= start, consent_events.c.subscriber_id))
+                person
+                if start == earliest
+                else sa.case((consent_events.c.created_at >= start, person))
             )
         )
         for start in starts.values()
@@ -93,8 +110,7 @@ def list_growth(connection: sa.Connection, now: datetime) -> dict[str, tuple[Gro
             consent_events.c.id > after,
             consent_events.c.created_at >= earliest,
             consent_events.c.created_at <= now,
-            # Looked up per row (lists by name, unique), so the rows are read as one range.
-            consent_events.c.created_at >= _made_at,
+            _made_lately(connection, earliest),
         )
         .group_by(consent_events.c.list_name, kind)
     ).all()
