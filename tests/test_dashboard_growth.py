@@ -21,7 +21,7 @@ from mailer.audience.lists import create_list, delete_list
 from mailer.audience.subscribers import add_subscribers
 from mailer.clock import utc_now
 from mailer.db.engine import write_transaction
-from mailer.db.tables import lists
+from mailer.db.tables import lists, subscribers
 from mailer.services.confirmation import confirm_member
 from mailer.services.consent import Origin, record
 from mailer.services.list_growth import Growth, growth_of
@@ -166,3 +166,17 @@ def test_the_dashboard_shows_each_lists_growth_escaped(sent: Sent, owner: httpx.
     assert hostile == [["last 7 days", "0", "0", "0", "0"], ["last 30 days", "0", "0", "0", "0"]]
     assert HOSTILE not in page.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+def test_a_row_written_after_an_older_one_still_counts(mailer: Mailer, clock: MovingClock) -> None:
+    """An action takes its time before its transaction, which may wait for another's: the
+    record is not quite in the order of its times."""
+    _at(clock, 40)
+    _join(mailer, "ann@example.com", "news")
+    _join(mailer, "bob@example.com", "news")
+    with write_transaction(mailer.engine) as connection:
+        ids = dict(connection.execute(sa.select(subscribers.c.email, subscribers.c.id)).all())
+        for days_ago, email in [(29.9, "ann@example.com"), (30.1, "bob@example.com")]:
+            at = T0 - timedelta(days=days_ago)  # the older one written last
+            record(connection, ids[email], ["news"], "unsubscribe", FORM, at, keep_ip=False)
+    assert _figures(growth_of(mailer.engine, T0)["news"])[1] == (30, 0, 0, 1, -1)
