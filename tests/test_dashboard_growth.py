@@ -2,7 +2,7 @@
 joined, confirmed and left each list in the last 7 and 30 days, read from the consent record
 at times set by the injected clock; a membership changed for another reason is no join; a
 list without changes shows zeros; a list made again under a deleted one's name starts afresh;
-and the admin page shows the figures, a hostile list title escaped."""
+and the admin page shows the figures, a hostile list title escaped, and fits a phone."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import Browser, expect
 
 from mailer.accounts.roles import Principal, Role
 from mailer.actions import subscribers as actions
@@ -26,10 +27,12 @@ from mailer.services.confirmation import confirm_member
 from mailer.services.consent import Origin, record
 from mailer.services.list_growth import Growth, growth_of
 from mailer.services.signup import signup
-from tests.admin_helpers import OWNER, add_account, logged_in
+from tests.admin_helpers import OWNER, PASSWORD, add_account, logged_in
+from tests.browser_checks import assert_fits_width, console_problems
 from tests.conftest import Project
 from tests.report_fixtures import Sent
 from tests.service_helpers import T0, MovingClock
+from tests.web_server import WebServer, new_page
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 FORM = Origin("signup form")
@@ -180,3 +183,22 @@ def test_a_row_written_after_an_older_one_still_counts(mailer: Mailer, clock: Mo
             at = T0 - timedelta(days=days_ago)  # the older one written last
             record(connection, ids[email], ["news"], "unsubscribe", FORM, at, keep_ip=False)
     assert _figures(growth_of(mailer.engine, T0)["news"])[1] == (30, 0, 0, 1, -1)
+
+
+@pytest.mark.browser
+def test_the_growth_table_fits_a_phone_with_nothing_refused(
+    chromium: Browser, db_project: Project, project_engine: sa.Engine, web_server: WebServer
+) -> None:
+    add_account(db_project, OWNER, Role.OWNER)
+    long_title = "A list whose title is long enough to wrap twice on a phone: " + HOSTILE
+    create_list(project_engine, "a-rather-long-list-name-for-a-phone", title=long_title)
+    page = new_page(chromium, width=375, height=800)
+    problems = console_problems(page)
+    page.goto(web_server.url("/admin/login"))
+    page.get_by_label("Email address").fill(OWNER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="List growth")).to_be_visible()
+    expect(page.locator("#growth ~ table td").first).to_contain_text(HOSTILE)
+    assert_fits_width(page)
+    assert problems == []
