@@ -10,6 +10,10 @@ from collections.abc import Callable
 
 import pytest
 
+from mailer.app import Mailer
+from mailer.audience.lists import ListChanges, update_list_in
+from mailer.db.engine import write_transaction
+from mailer.errors import FieldError
 from tests.conftest import CliResult, Project
 
 Cli = Callable[..., CliResult]
@@ -52,6 +56,28 @@ def test_create_single_and_double_opt_in_lists_with_titles(db_project: Project, 
     assert found["weekly"]["counts"] == ZERO
     table = cli("lists").out
     assert "每周简报" in table and "double" in table and "single" in table
+
+
+def test_a_title_the_database_cannot_keep_is_refused_naming_it(
+    db_project: Project, cli: Cli
+) -> None:
+    """Over the column's 200 characters, or with a NUL: a message naming the title, on both
+    databases (PostgreSQL would otherwise fail inside the INSERT), and nothing stored."""
+    long = cli("lists", "create", "weekly", "--title", "t" * 201)
+    assert long.code != 0
+    assert "title" in long.err and "at most 200 characters" in long.err
+    assert "Traceback" not in long.err
+    assert cli("lists").out.startswith("No lists yet")
+    assert cli("lists", "create", "weekly", "--title", "t" * 200).code == 0
+    app = Mailer(db_project.settings(), environ={})
+    with (
+        pytest.raises(FieldError, match="at most 200 characters") as refused,
+        write_transaction(app.engine) as connection,
+    ):
+        update_list_in(connection, "weekly", ListChanges(title="x" * 300))
+    app.close()
+    assert refused.value.field == "title"
+    assert lists_json(cli)["weekly"]["title"] == "t" * 200
 
 
 def test_create_json_counts_match_the_lists_listing(db_project: Project, cli: Cli) -> None:

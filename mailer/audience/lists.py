@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
 from mailer.db.tables import MEMBERSHIP_STATUSES, list_unsubscribes, lists, memberships
-from mailer.errors import ConflictError, MailerError, NotFoundError
+from mailer.errors import ConflictError, FieldError, MailerError, NotFoundError
 
 LIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 
@@ -63,6 +63,18 @@ def check_list_name(name: str) -> str:
     return name
 
 
+TITLE_MAX = 200  # the column's length
+
+
+def check_list_title(title: str) -> str:
+    """The title, or a FieldError for ``title`` when the database could not keep it."""
+    if len(title) > TITLE_MAX:
+        raise FieldError("title", f"at most {TITLE_MAX} characters ({len(title):,} given)")
+    if "\x00" in title:
+        raise FieldError("title", "a title cannot hold a NUL character")
+    return title
+
+
 def find_list(connection: sa.Connection, name: str) -> MailingList:
     row = connection.execute(sa.select(lists).where(lists.c.name == name)).first()
     if row is None:
@@ -107,6 +119,7 @@ def create_list_in(
 ) -> MailingList:
     """``create_list`` inside the caller's write transaction."""
     check_list_name(name)
+    check_list_title(title)
     exists = connection.execute(sa.select(lists.c.id).where(lists.c.name == name)).first()
     if exists is not None:
         raise ConflictError(f"a list named {name!r} already exists")
@@ -209,6 +222,8 @@ def update_list_in(
     transaction; the list before and after. An empty title means the name, as at creation.
     Members are untouched: switching to double opt-in does not unconfirm anyone."""
     before = find_list(connection, name)
+    if changes.title is not None:
+        check_list_title(changes.title)
     values = changes.values()
     if values.get("title") == "":
         values["title"] = name
