@@ -16,6 +16,7 @@ from mailer.web.strings_lists import LISTS_TEXT, ListsText
 from mailer.web.strings_reports import REPORTS_TEXT, ReportsText
 from mailer.web.strings_subscribers import SUBSCRIBERS_TEXT, SubscribersText
 from mailer.web.strings_tokens import TOKENS_TEXT, TokensText
+from mailer.web.strings_workers import WORKERS_TEXT, WorkersText
 
 
 @dataclass(frozen=True)
@@ -266,13 +267,6 @@ class AdminText:
     no_attention: str = "Nothing needs attention."
     paused_note: str = "paused"
     in_doubt_note: str = "{count} recipients in doubt"
-    worker_none: str = "No worker is running (none was seen, or the last one stopped)."
-    worker_silent_since: str = "No worker seen since {time}."
-    worker_why: str = (
-        "Campaigns sent now and scheduled ones wait until a worker runs: start one on the "
-        "server with the command mailer worker."
-    )
-    worker_waiting: str = "{count} campaigns are sending or due and wait for it."
     lists_heading: str = "Lists"
     no_lists: str = "No list yet."
     column_campaign: str = "Campaign"
@@ -385,6 +379,7 @@ class Strings:
     reports: ReportsText = REPORTS_TEXT
     subscribers: SubscribersText = SUBSCRIBERS_TEXT
     tokens: TokensText = TOKENS_TEXT
+    workers: WorkersText = WORKERS_TEXT
 
     def error(self, status_code: int) -> ErrorText:
         """The title and text of the error page for an HTTP status."""
