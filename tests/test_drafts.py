@@ -6,7 +6,6 @@ people sending the same draft at once: one wins, the other is told what it becam
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from mailer.errors import ConflictError, FieldError, MailerError, NotFoundError
 from mailer.scheduling.one_off import start_due
 from mailer.services.dashboard import dashboard
 from tests.conftest import CliResult
+from tests.races import race
 from tests.sending import ledger
 from tests.service_helpers import MovingClock, clock, mailer
 
@@ -122,25 +122,6 @@ def test_a_draft_scheduled_on_its_own_time_keeps_it(mailer: Mailer) -> None:
         drafts.schedule_draft(mailer, ADMIN, _draft(mailer))
 
 
-def _race(first: Callable[[], Any], second: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(2)
-    results: list[Any] = [None, None]
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = action()
-        except MailerError as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate((first, second))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.parametrize("second", ["send", "schedule"])
 def test_two_sending_one_draft_at_once_one_wins(mailer: Mailer, second: str) -> None:
     draft_id = _draft(mailer)
@@ -149,7 +130,7 @@ def test_two_sending_one_draft_at_once_one_wins(mailer: Mailer, second: str) -> 
         if second == "send"
         else (lambda: drafts.schedule_draft(mailer, ADMIN, draft_id, at="+2h"))
     )
-    results = _race(lambda: drafts.send_draft(mailer, SENDING_EDITOR, draft_id), other)
+    results = race(lambda: drafts.send_draft(mailer, SENDING_EDITOR, draft_id), other)
     won = [result for result in results if isinstance(result, Created)]
     lost = [result for result in results if isinstance(result, MailerError)]
     assert len(won) == 1 and len(lost) == 1, results

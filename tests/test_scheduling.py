@@ -4,7 +4,6 @@ at send time, the misfire grace, and races between an editor and a firing job.""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -20,6 +19,7 @@ from mailer.delivery.sending import plan_send
 from mailer.errors import MailerError
 from mailer.scheduling.one_off import reschedule_campaign, schedule_campaign, start_due
 from tests.conftest import CliResult, Project
+from tests.races import race
 from tests.sending import fill_list, ledger
 
 Cli = Callable[..., CliResult]
@@ -224,26 +224,6 @@ def test_a_job_firing_for_an_old_time_after_a_reschedule_waits(
     assert show_campaign(project_engine, campaign_id).status == "scheduled"
 
 
-def _race(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
-    """Run both at once; each result is the value or the MailerError raised."""
-    barrier = threading.Barrier(2)
-    results: list[Any] = [None, None]
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = action()
-        except MailerError as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate((first, second))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results[0], results[1]
-
-
 def test_cancel_or_reschedule_racing_a_firing_job_never_both_win(
     db_project: Project, project_engine: sa.Engine, weekly: list[str]
 ) -> None:
@@ -253,7 +233,7 @@ def test_cancel_or_reschedule_racing_a_firing_job_never_both_win(
     fire = partial(start_due, project_engine, settings, renderer, owner=None, clock=lambda: due)
     for _ in range(6):
         campaign_id = schedule_at(db_project, project_engine, due)
-        started, _ = _race(
+        started, _ = race(
             partial(fire, campaign_id),
             partial(cancel_campaign, project_engine, campaign_id, clock=lambda: due),
         )
@@ -264,7 +244,7 @@ def test_cancel_or_reschedule_racing_a_firing_job_never_both_win(
         assert (started.outcome == "gone") == (ledger(project_engine, campaign_id) == {})
 
         campaign_id = schedule_at(db_project, project_engine, due)
-        started, moved = _race(
+        started, moved = race(
             partial(fire, campaign_id),
             partial(reschedule_campaign, project_engine, campaign_id, later, "UTC",
                     clock=lambda: due),

@@ -6,11 +6,8 @@ what is stored for the editor to read names no command."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +23,7 @@ from mailer.scheduling.one_off import start_due
 from mailer.services import campaigns
 from mailer.services.campaigns import NotStarted, Resumed
 from tests.conftest import Project
+from tests.races import race
 from tests.sending import ledger
 from tests.service_helpers import (
     ISSUE,
@@ -206,26 +204,6 @@ def test_a_campaign_that_does_not_exist_is_named(mailer: Mailer) -> None:
     assert command_line_message(refused.value) == "no campaign 404; `mailer campaigns` lists them"
 
 
-def _race(first: Callable[[], Any], second: Callable[[], Any]) -> list[Any]:
-    """Run both at once; each result is the value or the MailerError raised."""
-    barrier = threading.Barrier(2)
-    results: list[Any] = [None, None]
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = action()
-        except MailerError as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate((first, second))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_cancel_racing_a_start_ends_cancelled_and_starts_at_most_once(
     mailer: Mailer, clock: MovingClock
 ) -> None:
@@ -233,7 +211,7 @@ def test_cancel_racing_a_start_ends_cancelled_and_starts_at_most_once(
         campaign = schedule(mailer, "+1h")
         campaigns.pause(mailer, campaign.id)
         clock.advance(hours=2)  # its time passed: resuming renders and starts it
-        resumed, cancelled = _race(
+        resumed, cancelled = race(
             partial(campaigns.resume, mailer, campaign.id),
             partial(campaigns.cancel, mailer, campaign.id),
         )
