@@ -101,6 +101,9 @@ class SendGridSettings(Section):
     host: str = Field("https://api.sendgrid.com", description="API base URL.")
     batch_size: int = Field(1000, ge=1, le=1000, description="Recipients per request.")
     timeout: float = Field(30.0, gt=0, le=3600, description="Seconds before a request is given up.")
+    concurrency: int = Field(
+        16, ge=1, le=64, description="Requests on the wire at once, over kept-alive connections."
+    )
     sandbox: bool = Field(False, description="Validate requests without delivering mail.")
     categories: list[str] = Field(default_factory=list, description="SendGrid categories.")
     asm_group_id: int = Field(
@@ -116,6 +119,9 @@ class SmtpSettings(Section):
     username: str = Field("", description="Login name; no login when empty.")
     password_env: str = Field("MAILER_SMTP_PASSWORD", description="Env var holding the password.")
     security: Literal["starttls", "ssl", "none"] = Field("starttls", description="TLS mode.")
+    connections: int = Field(
+        4, ge=1, le=32, description="Connections kept open and sending at once."
+    )
 
 
 class OutboxSettings(Section):

@@ -103,10 +103,13 @@ class PreparedRequest:
 
 class Transport(Protocol):
     """``prepare`` and ``deliver`` are separate so a sender can prepare the next batch while
-    this one is being delivered; a transport is used by one thread at a time."""
+    others are being delivered. ``prepare`` is called by one thread at a time; ``deliver`` by
+    up to ``concurrency`` threads at once, each with a request of its own."""
 
     name: str
     max_batch: int
+    concurrency: int
+    """How many requests may be on the wire at once."""
 
     def prepare(self, content: BatchContent, batch: Sequence[Outgoing]) -> PreparedRequest: ...
 

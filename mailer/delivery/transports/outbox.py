@@ -29,6 +29,7 @@ from mailer.render.pipeline import PersonalizedEmail
 class OutboxTransport:
     name = "outbox"
     max_batch = 1000
+    concurrency = 1  # one writer of files is plenty; the disk is the limit
 
     def __init__(self, folder: Path, clock: Clock = utc_now) -> None:
         self.folder = folder

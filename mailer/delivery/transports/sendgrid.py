@@ -92,6 +92,7 @@ def _header(headers: Any, name: str) -> str | None:
 class SendGridTransport:
     name = "sendgrid"
     max_batch = MAX_PERSONALIZATIONS
+    concurrency = 1
 
     def __init__(self, settings: SendGridSettings, api_key: str) -> None:
         self.settings = settings

@@ -49,6 +49,7 @@ def _close(connection: smtplib.SMTP | None) -> None:
 class SmtpTransport:
     name = "smtp"
     max_batch = 100
+    concurrency = 1
 
     def __init__(self, settings: SmtpSettings, password: str, clock: Clock = utc_now) -> None:
         self.settings = settings
