@@ -11,7 +11,10 @@
 - With an event poster (``--events-to``), every accepted request's events are posted to the
   receiver as SendGrid's Event Webhook would (event_poster.py); ``GET
   /_emulator/events[?to=ADDRESS]`` lists those the receiver acknowledged, and the summary
-  counts them under ``events``.
+  counts them under ``events``; it also counts under ``connections`` the TCP connections that
+  carried a mail send since the last reset (a client that keeps connections alive shows few).
+- ``close_connections()`` on the server closes every open connection at once, as a server does
+  with idle ones; stopping the server does it too, so a restarted emulator starts clean.
 
 stdlib's threading HTTP server: one thread per connection, which is plenty at 1,000 recipients
 a request, and it lets a fault simply close the socket.
@@ -19,9 +22,12 @@ a request, and it lets a fault simply close the socket.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import itertools
 import random
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -84,6 +90,12 @@ class SendGridEmulator:
         self._lock = threading.Lock()
         self._window = 0
         self._in_window = 0
+        self._connections: set[int] = set()
+
+    def connection_used(self, serial: int) -> None:
+        """Connection ``serial`` carried a mail send (counted once per connection)."""
+        with self._lock:
+            self._connections.add(serial)
 
     def _auth(self, authorization: str | None) -> Reply | None:
         scheme, _, key = (authorization or "").partition(" ")
@@ -182,11 +194,15 @@ class SendGridEmulator:
             return Reply(200, orjson.dumps(self.record.messages(to)))
         if url.path == "/_emulator/messages" and method == "DELETE":
             self.record.reset()
+            with self._lock:
+                self._connections.clear()
             if self.events is not None:
                 self.events.reset()
             return Reply(204)
         if url.path == "/_emulator/summary" and method == "GET":
             summary = self.record.summary()
+            with self._lock:
+                summary["connections"] = len(self._connections)
             if self.events is not None:
                 summary["events"] = self.events.summary()
             return Reply(200, orjson.dumps(summary))
@@ -199,6 +215,10 @@ class SendGridEmulator:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.serial = next(self.server.serials)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: a benchmark makes a thousand requests
@@ -230,6 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
         if urlsplit(self.path).path != MAIL_SEND:
             self._reply(emulator.inspect("POST", self.path))
             return
+        emulator.connection_used(self.serial)
         body = self._read_body()
         if body is None:
             return
@@ -257,8 +278,34 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], emulator: SendGridEmulator) -> None:
+        self.serials = itertools.count(1)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
         self.emulator = emulator
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Close every open connection now; a handler waiting for the next request on one
+        sees it end and finishes. A client finds out when it next looks at the socket."""
+        with self._open_lock:
+            open_now = list(self._open)
+        for connection in open_now:
+            with contextlib.suppress(OSError):  # already closed by its handler
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.close_connections()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
