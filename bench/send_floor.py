@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from mailer.config import load_settings
 from mailer.db.engine import create_db_engine
 from mailer.db.tables import deliveries, subscribers
-from mailer.delivery.ledger import LedgerRecipient
+from mailer.delivery.ledger_reads import LedgerRecipient
 from mailer.delivery.recipients import RecipientBuilder
 from mailer.delivery.sending import campaign_content
 from mailer.delivery.transports.sendgrid_payload import PayloadBuilder

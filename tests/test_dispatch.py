@@ -15,7 +15,7 @@ from mailer.audience.subscribers import unsubscribe
 from mailer.audience.suppressions import suppress
 from mailer.clock import utc_now
 from mailer.db.engine import write_transaction
-from mailer.delivery import ledger
+from mailer.delivery import ledger, ledger_reads
 from mailer.delivery.campaigns import cancel_campaign, pause_campaign, show_campaign
 from mailer.delivery.dispatcher import Dispatcher, Tally
 from mailer.delivery.sending import campaign_content, plan_send, resume_campaign, start_campaign
@@ -221,7 +221,7 @@ def test_pause_takes_effect_before_the_next_batch_and_resume_finishes(
     db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    setup(db_project, cli, emulator[1], monkeypatch, batch_size=3)
+    setup(db_project, cli, emulator[1], monkeypatch, batch_size=3, sendgrid="concurrency = 1\n")
     emails = fill_list(project_engine, 10)
     campaign_id, dispatcher = start(db_project, project_engine)
     dispatcher.on_progress = lambda tally: pause_campaign(project_engine, campaign_id)
@@ -244,7 +244,7 @@ def test_a_dead_senders_claimed_batch_goes_back_but_its_submitted_batch_is_in_do
     # What a sender killed at that point leaves behind: a batch claimed while the request
     # before it was on the wire, and (or not yet) marked as about to go out itself.
     with write_transaction(project_engine) as connection:
-        batch = ledger.read_batch(connection, campaign_id, 0, 3)
+        batch = ledger_reads.read_batch(connection, campaign_id, 0, 3)
         assert batch is not None
         batch_id = ledger.claim_prepared(connection, campaign_id, batch, utc_now())
         if submitted:
@@ -265,7 +265,7 @@ def test_cancel_takes_effect_before_the_next_batch(
     db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    setup(db_project, cli, emulator[1], monkeypatch, batch_size=3)
+    setup(db_project, cli, emulator[1], monkeypatch, batch_size=3, sendgrid="concurrency = 1\n")
     fill_list(project_engine, 10)
     campaign_id, dispatcher = start(db_project, project_engine)
     dispatcher.on_progress = lambda tally: cancel_campaign(project_engine, campaign_id)
@@ -279,7 +279,7 @@ def test_who_unsubscribes_or_is_suppressed_mid_send_is_skipped(
     db_project: Project, cli: Cli, project_engine: sa.Engine,
     emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    setup(db_project, cli, emulator[1], monkeypatch, batch_size=3)
+    setup(db_project, cli, emulator[1], monkeypatch, batch_size=3, sendgrid="concurrency = 1\n")
     emails = fill_list(project_engine, 9)
     campaign_id, dispatcher = start(db_project, project_engine)
 

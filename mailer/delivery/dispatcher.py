@@ -1,62 +1,41 @@
-"""The dispatcher: claims a campaign's next batch, hands it to the transport, records the
-answer, and decides what each kind of failure means.
+"""The dispatcher: sends a campaign's pending rows in batches, several requests on the wire at
+once (the transport's ``concurrency``), and records every answer.
 
-- Rows are marked in_flight (committed) before a request, sent or failed after its answer.
-  The next batch is read, built and claimed while a request is on the wire (batch_pipeline),
-  and checked for leavers just before its own request; one request at a time is on the wire.
-- 429: wait as the provider says, then try again (not counted as a failed try).
-- 5xx and connection failures: exponential backoff with jitter, bounded tries; then the batch
-  goes back to pending and the campaign pauses with the reason.
-- 401/403: stop at once; the batch goes back to pending, the campaign pauses.
-- 400 naming recipients: the batch is split in halves until the offending recipients are
-  alone; only they fail, with the provider's message. A 400 about the content pauses.
-- Answer lost after the request went out: the batch is in_doubt, never resent silently.
-- A sender that died (kill -9) leaves its in-flight batch behind; whoever takes the campaign
-  over marks it in_doubt before sending anything else (and gives back the batch it had
-  claimed but not sent).
-- Pause and cancel take effect before the next batch.
+- A batch's rows are claimed (in_flight, committed) while other requests are on the wire, and
+  checked for leavers and sent on their way (batch in_flight, committed) just before their own
+  request; only its answer marks them sent. At most ``concurrency`` batches are in flight at
+  any moment, so a sender killed outright leaves at most that many in doubt.
+- What a failed request leads to (wait, back off, split, pause, in doubt) is the failure
+  policy's decision (failure_policy.py); the request's thread carries out the waits and the
+  tries again (request_window.py), the dispatcher records the outcome (ledger_store.py).
+- A rate limit on any request holds every request until the provider's reset.
+- Pause and cancel take effect before any further request; the requests already on the wire
+  are answered and recorded. A request that gives up pauses the campaign: no further request
+  starts, those on the wire are recorded.
+- Stopped by Ctrl-C or an error with requests on the wire: answers that came are recorded,
+  the other batches are in doubt, and the campaign pauses.
 """
 
 from __future__ import annotations
 
-import random
-import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 
 import sqlalchemy as sa
 
 from mailer.clock import Clock, utc_now
 from mailer.config import DeliverySettings
-from mailer.db.engine import write_transaction
-from mailer.db.tables import campaigns
-from mailer.delivery import ledger, local_time, ownership
-from mailer.delivery.batch_pipeline import BatchPipeline
-from mailer.delivery.campaign_states import Action
-from mailer.delivery.campaigns import move_campaign
+from mailer.delivery import failure_policy, local_time
+from mailer.delivery.batch_pipeline import BatchPipeline, ReadyBatch
+from mailer.delivery.failure_policy import Act, RetryPolicy
+from mailer.delivery.ledger import LedgerMoved
+from mailer.delivery.ledger_store import LedgerStore
 from mailer.delivery.recipients import RecipientBuilder
-from mailer.delivery.transports.base import (
-    AnswerLost,
-    AuthenticationFailed,
-    BadRequest,
-    BatchContent,
-    BatchResult,
-    Outgoing,
-    PreparedRequest,
-    RateLimited,
-    TemporaryFailure,
-    Transport,
-)
-from mailer.errors import MailerError
-
-# A provider that keeps answering 429 for this many waits in a row is treated as failing.
-MAX_RATE_LIMIT_WAITS = 100
-LONGEST_RATE_LIMIT_WAIT = 900.0
-SWITCH_INTERVAL_SECONDS = 0.0005
+from mailer.delivery.request_window import Outcome, RequestWindow
+from mailer.delivery.transports.base import BatchContent, BatchResult, Transport
 
 
 @dataclass
@@ -71,11 +50,6 @@ class Tally:
 
 
 ProgressHandler = Callable[[Tally], None]
-
-
-class _Next(Enum):
-    CONTINUE = "continue"
-    STOP = "stop"
 
 
 class Dispatcher:
@@ -94,17 +68,18 @@ class Dispatcher:
     ) -> None:
         if content.campaign_id is None:
             raise ValueError("a dispatcher sends a campaign; test sends go to the transport")
-        self.engine = engine
         self.transport = transport
-        self.content = content
         self.campaign_id: int = content.campaign_id
         self.policy = policy
+        self.retry = RetryPolicy(
+            policy.retry_attempts, policy.retry_base_seconds, policy.retry_max_seconds
+        )
         self.clock = clock
         self.sleep = sleep
         self.on_progress = on_progress
-        self.me = ownership.this_process()
         self.tally = Tally()
         self.misfire_grace_seconds = misfire_grace_seconds
+        self.store = LedgerStore(engine, self.campaign_id, clock)
         self.waves: local_time.Waves | None = None  # set for a local-time campaign
         self._stop_requested = threading.Event()
         batch_size = transport.max_batch
@@ -112,300 +87,183 @@ class Dispatcher:
             # About a second's worth per batch keeps a capped send smooth, not bursty.
             batch_size = max(1, min(batch_size, int(policy.max_per_second)))
         self.batches = BatchPipeline(
-            engine, transport, content, RecipientBuilder(content, link_key), batch_size,
-            policy.max_per_second, clock,
-        )  # fmt: skip
+            self.store,
+            transport,
+            content,
+            RecipientBuilder(content, link_key),
+            batch_size,
+            policy.max_per_second,
+        )
+        # Claimed batches that go before any new read: the parts of a split batch.
+        self._queued: deque[ReadyBatch] = deque()
+        self._halted = ""  # why no further request may start (the campaign's state)
+        self.window: RequestWindow
 
     def stop(self) -> None:
-        """Ask the run to stop before its next batch (from a signal handler or another
-        thread); the batch on the wire is finished and recorded first."""
+        """Ask the run to stop before its next request (from a signal handler or another
+        thread); the requests on the wire are answered and recorded first."""
         self._stop_requested.set()
 
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> str:
         """Send every pending row; returns the campaign's state when this run stops."""
-        self._take_over()
-        # One thread delivers while this one records the last answer and prepares the next
-        # batch; a single thread keeps at most one request on the wire.
-        wire = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailer-deliver")
-        # An answer that has arrived waits for the GIL until this thread lets go of it: by
-        # default up to 5 ms, a quarter of a batch's time on the wire. Switching more often
-        # while sending hands the answer over sooner, so the provider is never left idle.
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+        taken = self.store.take_over(self.policy.stale_after_seconds)
+        self.tally.in_doubt += taken.in_doubt
+        if taken.local_time:
+            self.waves = local_time.Waves(
+                self.store.engine, self.campaign_id, self.misfire_grace_seconds, self.clock
+            )
+            self.waves.release()
+        self.batches.start(taken.list_id, taken.snapshot_at)
+        window = RequestWindow(
+            self.transport,
+            self.transport.concurrency,
+            self.retry,
+            lambda: self.store.beat() == "sending",
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        self.window = window
+        ready: list[ReadyBatch | None] = [None]
+        abandoned = False
         try:
-            return self._send_all(wire)
+            status = self._send_all(window, ready)
+            return "sending" if status == "lost" else status
+        except BaseException as exc:
+            abandoned = True
+            self._abandon(window, exc)
+            raise
         finally:
-            sys.setswitchinterval(switch_interval)
-            wire.shutdown(wait=True)
-            with write_transaction(self.engine) as connection:
-                ownership.release(connection, self.campaign_id, self.me)
+            # Ctrl-C or a fault: the requests still on the wire are in doubt already.
+            window.close(wait_for_requests=not abandoned)
+            for batch in [ready[0], *self._queued]:
+                if batch is not None and batch.claimed and batch.batch_id:
+                    self.store.release_claimed(batch.batch_id)
+            self.store.let_go()
 
-    def _send_all(self, wire: ThreadPoolExecutor) -> str:
-        after = 0
-        ready = self.batches.read(after)
-        try:
-            while True:
-                came_due = self.waves is not None and self.waves.release(busy=ready is not None)
-                if ready is None and (came_due or (after and self.batches.pending_left())):
-                    after = 0  # rows given back behind the cursor (or due now): go round again
-                    ready = self.batches.read(after)
-                    continue
-                try:
-                    with write_transaction(self.engine) as connection:
-                        status = ownership.beat(connection, self.campaign_id, self.me, self.clock())
-                        if status != "sending":
-                            return status or "sending"
-                        if self._stop_requested.is_set():
-                            return "sending"  # left for a resume or a worker to continue
-                        if ready is None:
-                            return self._finish(connection)
-                        wait = 0.0
-                        if ready.claimed:  # ahead of time: look for leavers since
-                            ready = self.batches.recheck(connection, ready)
+    def _send_all(self, window: RequestWindow, ready: list[ReadyBatch | None]) -> str:
+        """``ready[0]``: the next batch read (perhaps claimed ahead), kept where ``run`` can
+        give it back however this ends."""
+        after = 0  # the cursor: the last subscriber id sent on its way
+        while True:
+            blocked = 0.0  # a wait before the next request may start
+            if not self._halted and window.has_room():
+                blocked = window.hold.remaining()
+                if not blocked:
+                    if ready[0] is None and not self._queued:
+                        ready[0], after = self._read_next(after, busy=not window.empty())
+                    batch = self._queued[0] if self._queued else ready[0]
+                    if batch is None:
+                        if window.empty():
+                            return self.batches.finish(
+                                self.waves, stopping=self._stop_requested.is_set()
+                            )
+                    else:
+                        try:
+                            sent_off = self.batches.send_off(
+                                batch, stopping=self._stop_requested.is_set()
+                            )
+                        except LedgerMoved:
+                            ready[0] = self.batches.read(after)
+                            continue
+                        if sent_off.status != "sending" or sent_off.stopped:
+                            self._halted = sent_off.status
+                        elif sent_off.batch is None:
+                            blocked = sent_off.wait
                         else:
-                            wait = self.batches.wait_for_rate(connection, len(ready.items))
-                            if not wait:
-                                ready = self.batches.claim(connection, ready)
-                        if ready.batch_id:
-                            ledger.submit_batch(connection, ready.batch_id)
-                except ledger.LedgerMoved:
-                    ready = self.batches.read(after)
-                    continue
-                if wait:
-                    self.sleep(wait)
-                    continue
-                after = ready.rows.last_subscriber_id
-                self.tally.skipped += len(ready.rows.skipped)
-                current, ready = ready, None
-                if current.request is None:  # everyone in it was skipped
-                    ready = self.batches.read(after)
-                    continue
-                answer = wire.submit(self.transport.deliver, current.request)
-                try:
-                    # While the request is on the wire: the next batch read, built and claimed.
-                    ready = self.batches.read(after)
-                    if ready is not None:
-                        ready = self.batches.claim_ahead(ready)
-                except BaseException as exc:
-                    self._abandon(current.batch_id, current.request, answer, exc)
-                    raise
-                if self._deliver(current.batch_id, current.request, answer) is _Next.STOP:
-                    return self._status()
-                self._report()
-        finally:
-            if ready is not None and ready.claimed and ready.batch_id:
-                self.batches.release(ready.batch_id)
+                            if self._queued:
+                                self._queued.popleft()
+                            else:
+                                ready[0] = None
+                                after = sent_off.batch.rows.last_subscriber_id
+                            self.tally.skipped += len(sent_off.batch.rows.skipped)
+                            if sent_off.batch.request is not None:
+                                window.start(sent_off.batch)
+                            continue
+            if window.empty():
+                if self._halted:
+                    return self._halted if self._halted != "paused" else self.store.status()
+                self.sleep(blocked)
+                continue
+            if not self._halted and not self._queued:
+                # While requests are on the wire: the next batch read, built and claimed.
+                if ready[0] is None:
+                    ready[0], after = self._read_next(after, busy=True)
+                if ready[0] is not None and not ready[0].claimed:
+                    ready[0] = self.batches.claim_ahead(ready[0])
+            self._record(window.next_outcome())
+            self._report()
 
-    def _abandon(
-        self,
-        batch_id: int,
-        request: PreparedRequest,
-        answer: Future[BatchResult],
-        cause: BaseException,
-    ) -> None:
-        """Stopping (Ctrl-C, an error) with a request on the wire: record its answer if it
-        came, else it may have gone out: in doubt, and the campaign pauses."""
-        if answer.done() and answer.exception() is None:
-            self._answered(batch_id, request.batch, answer.result(), 1)
+    def _read_next(self, after: int, *, busy: bool) -> tuple[ReadyBatch | None, int]:
+        """The next batch after the cursor; round again from the start when rows were given
+        back behind it, or came due (a local-time wave)."""
+        came_due = self.waves is not None and self.waves.release(busy=busy)
+        ready = self.batches.read(after)
+        if ready is None and (came_due or (after and self.store.pending_left())):
+            after = 0
+            ready = self.batches.read(after)
+        return ready, after
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def _record(self, outcome: Outcome) -> None:
+        batch = outcome.batch
+        self.tally.requests += outcome.requests
+        attempts = outcome.tries.attempts
+        if outcome.result is not None:
+            self._answered(batch, outcome.result, attempts)
             return
+        if outcome.stopped:
+            self.store.give_back(batch.batch_id, outcome.stopped, attempts)
+            self._halted = self._halted or self.store.status()
+            return
+        decision = outcome.decision
+        assert decision is not None
+        if decision.act is Act.IN_DOUBT:
+            self.tally.in_doubt += self.store.in_doubt(batch.batch_id, decision.reason)
+        elif decision.act is Act.REFUSE:
+            refused = BatchResult(rejected={item.key: decision.reason for item in batch.items})
+            self._answered(batch, refused, attempts)
+        elif decision.act is Act.SPLIT:
+            self._queued.extend(self.batches.split(batch, decision.reason))
+        else:  # give up: nothing of the batch went out, the campaign pauses
+            reason = f"{decision.reason}; nothing of that batch was sent"
+            still_sending = not self._halted
+            self.store.give_back(
+                batch.batch_id, decision.reason, attempts, pause=reason if still_sending else None
+            )
+            self._halted = self._halted or "paused"
+
+    def _answered(self, batch: ReadyBatch, result: BatchResult, attempts: int) -> None:
+        keys = [item.key for item in batch.items]
+        self.store.answered(batch.batch_id, keys, result, attempts)
+        self.tally.failed += len(result.rejected)
+        self.tally.in_doubt += len(result.in_doubt)
+        self.tally.sent += len(batch.items) - result.not_sent
+        if result.unsent:
+            # The connection broke part way: give the server a moment before the rest.
+            self.window.hold.extend(failure_policy.backoff(1, self.retry))
+
+    def _abandon(self, window: RequestWindow, cause: BaseException) -> None:
+        """Stopping (Ctrl-C, an error) with requests on the wire: the answers that came are
+        recorded; the other requests may have gone out: in doubt, and the campaign pauses."""
         reason = (
             "interrupted while sending"
             if isinstance(cause, KeyboardInterrupt)
-            else f"stopped by an error while a request was on the wire: {cause!r}"
+            else f"stopped by an error while requests were on the wire: {cause!r}"
         )
-        with write_transaction(self.engine) as connection:
-            self.tally.in_doubt += ledger.mark_in_doubt(
-                connection, self.campaign_id, batch_id, "interrupted mid-request", self.clock()
-            )
-            self._pause(connection, reason)
-
-    def _take_over(self) -> None:
-        with write_transaction(self.engine) as connection:
-            row = connection.execute(
-                sa.select(
-                    campaigns.c.status,
-                    campaigns.c.list_id,
-                    campaigns.c.started_at,
-                    campaigns.c.local_time,
-                ).where(campaigns.c.id == self.campaign_id)
-            ).one()
-            if row.status != "sending":
-                raise MailerError(f"campaign {self.campaign_id} is {row.status}, not sending")
-            holder = ownership.take(
-                connection,
-                self.campaign_id,
-                self.me,
-                self.clock(),
-                self.policy.stale_after_seconds,
-            )
-            if holder is not None:
-                raise MailerError(
-                    f"campaign {self.campaign_id} is being sent by {holder}; "
-                    "pause it there, or wait for that process to stop"
+        left = window.left_on_the_wire()
+        for batch, outcome in left:
+            if outcome is not None:
+                self._record(outcome)
+            else:
+                self.tally.in_doubt += self.store.in_doubt(
+                    batch.batch_id, "interrupted mid-request"
                 )
-            # A stopped sender's claimed batch never went out; whatever else is still in
-            # flight belonged to a sender that stopped mid-request.
-            ledger.release_claimed(connection, self.campaign_id, None)
-            self.tally.in_doubt += ledger.mark_in_doubt(
-                connection,
-                self.campaign_id,
-                None,
-                "the sending process stopped while this batch was in flight",
-                self.clock(),
-            )
-            if row.local_time:
-                self.waves = local_time.Waves(
-                    self.engine, self.campaign_id, self.misfire_grace_seconds, self.clock
-                )
-                self.waves.release(connection)
-            self.batches.start(
-                int(row.list_id) if row.list_id is not None else None,
-                row.started_at or self.clock(),
-            )
-
-    def _finish(self, connection: sa.Connection) -> str:
-        if self.waves is not None and self.waves.still_waiting(connection):
-            return "sending"  # the next wave is not due yet: no sender is needed till then
-        now = self.clock()
-        move_campaign(connection, self.campaign_id, Action.finish, now, finished_at=now)
-        return "sent"
-
-    def _status(self) -> str:
-        with self.engine.connect() as connection:
-            status = connection.execute(
-                sa.select(campaigns.c.status).where(campaigns.c.id == self.campaign_id)
-            ).scalar_one()
-        return str(status)
+        if left and not self._halted:
+            self.store.pause(reason)
 
     def _report(self) -> None:
         if self.on_progress is not None:
             self.on_progress(self.tally)
-
-    # -- one batch ----------------------------------------------------------------------------
-
-    def _deliver(
-        self,
-        batch_id: int,
-        request: PreparedRequest,
-        first_answer: Future[BatchResult] | None = None,
-    ) -> _Next:
-        """Deliver the batch, trying again as its failures allow; ``first_answer`` is a first
-        try already under way in the delivery thread."""
-        items = request.batch
-        attempts = 0
-        rate_limited = 0
-        while True:
-            attempts += 1
-            self.tally.requests += 1
-            try:
-                if first_answer is not None:
-                    answer, first_answer = first_answer, None
-                    result = answer.result()
-                else:
-                    result = self.transport.deliver(request)
-            except RateLimited as exc:
-                attempts -= 1
-                rate_limited += 1
-                if rate_limited > MAX_RATE_LIMIT_WAITS:
-                    return self._give_up(batch_id, attempts, f"still rate limited: {exc}")
-                wait = min(exc.retry_after or self._backoff(rate_limited), LONGEST_RATE_LIMIT_WAIT)
-                if not self._wait(wait):
-                    return self._give_back(batch_id, attempts, "paused while rate limited")
-            except TemporaryFailure as exc:
-                if attempts >= self.policy.retry_attempts:
-                    return self._give_up(batch_id, attempts, f"{exc} ({attempts} tries)")
-                if not self._wait(exc.retry_after or self._backoff(attempts)):
-                    return self._give_back(batch_id, attempts, "paused between tries")
-            except AuthenticationFailed as exc:
-                return self._give_up(batch_id, attempts, str(exc))
-            except AnswerLost as exc:
-                with write_transaction(self.engine) as connection:
-                    self.tally.in_doubt += ledger.mark_in_doubt(
-                        connection, self.campaign_id, batch_id, str(exc), self.clock()
-                    )
-                return _Next.CONTINUE
-            except BadRequest as exc:
-                return self._refused(batch_id, items, attempts, exc)
-            except KeyboardInterrupt:
-                # The request may have gone out: same as a crash, but said at once.
-                with write_transaction(self.engine) as connection:
-                    self.tally.in_doubt += ledger.mark_in_doubt(
-                        connection, self.campaign_id, batch_id, "interrupted mid-request",
-                        self.clock(),
-                    )  # fmt: skip
-                    self._pause(connection, "interrupted while sending")
-                raise
-            else:
-                return self._answered(batch_id, items, result, attempts)
-
-    def _answered(
-        self, batch_id: int, items: Sequence[Outgoing], result: BatchResult, attempts: int
-    ) -> _Next:
-        ids = [item.key for item in items]
-        with write_transaction(self.engine) as connection:
-            ledger.finish_batch(
-                connection, self.campaign_id, batch_id, ids, result,
-                attempts=attempts, now=self.clock(),
-            )  # fmt: skip
-        self.tally.failed += len(result.rejected)
-        self.tally.in_doubt += len(result.in_doubt)
-        self.tally.sent += len(items) - result.not_sent
-        if result.unsent and not self._wait(self._backoff(1)):
-            # The connection broke part way: give the server a moment before the rest.
-            return _Next.STOP
-        return _Next.CONTINUE
-
-    def _refused(
-        self, batch_id: int, items: Sequence[Outgoing], attempts: int, exc: BadRequest
-    ) -> _Next:
-        if not exc.names_recipients:
-            return self._give_up(batch_id, attempts, f"the provider refused the content: {exc}")
-        if len(items) == 1:
-            refused = BatchResult(rejected={items[0].key: str(exc)})
-            return self._answered(batch_id, items, refused, attempts)
-        middle = len(items) // 2
-        halves = [items[:middle], items[middle:]]
-        with write_transaction(self.engine) as connection:
-            part_ids = ledger.split_batch(
-                connection, self.campaign_id, batch_id,
-                [[item.key for item in half] for half in halves], str(exc), self.clock(),
-            )  # fmt: skip
-        for part_id, half in zip(part_ids, halves, strict=True):
-            if self._deliver(part_id, self.transport.prepare(self.content, half)) is _Next.STOP:
-                return _Next.STOP
-        return _Next.CONTINUE
-
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(
-            self.policy.retry_max_seconds, self.policy.retry_base_seconds * 2 ** (attempt - 1)
-        )
-        # "Full jitter": senders that failed together do not come back together.
-        return random.uniform(ceiling / 2, ceiling)
-
-    def _wait(self, seconds: float) -> bool:
-        """Sleep, then renew the heartbeat; False if the campaign was paused or cancelled."""
-        self.sleep(seconds)
-        with write_transaction(self.engine) as connection:
-            return ownership.beat(connection, self.campaign_id, self.me, self.clock()) == "sending"
-
-    def _give_back(self, batch_id: int, attempts: int, reason: str) -> _Next:
-        with write_transaction(self.engine) as connection:
-            ledger.give_back_batch(
-                connection, self.campaign_id, batch_id, reason, attempts, self.clock()
-            )
-        return _Next.STOP
-
-    def _give_up(self, batch_id: int, attempts: int, reason: str) -> _Next:
-        with write_transaction(self.engine) as connection:
-            ledger.give_back_batch(
-                connection, self.campaign_id, batch_id, reason, attempts, self.clock()
-            )
-            self._pause(connection, f"{reason}; nothing of that batch was sent")
-        return _Next.STOP
-
-    def _pause(self, connection: sa.Connection, message: str) -> None:
-        move_campaign(
-            connection, self.campaign_id, Action.interrupt, self.clock(), message=message
-        )

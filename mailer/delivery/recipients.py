@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mailer.audience.attributes import format_attribute
-from mailer.delivery.ledger import LedgerRecipient
+from mailer.delivery.ledger_reads import LedgerRecipient
 from mailer.delivery.transports.base import BatchContent, Outgoing
 from mailer.links import SubscriberLinks
 from mailer.render.tokens import ATTRIBUTE_PREFIX, NO_ATTRIBUTES, Recipient
