@@ -217,6 +217,21 @@ def test_refused_recipients_are_found_by_splitting_while_other_requests_are_out(
     assert sorted(got) == sorted(set(emails) - refused) and set(got.values()) == {1}
 
 
+def wait_for_a_full_window(engine: sa.Engine, sender: subprocess.Popen[bytes]) -> int:
+    """Until the sender has four requests out and the next batch claimed; the campaign id."""
+    deadline = time.monotonic() + 120
+    while True:
+        with engine.connect() as connection:
+            found = connection.execute(sa.select(batches.c.campaign_id).limit(1)).scalar()
+        if found is not None:
+            statuses = batches_by_status(engine, int(found))
+            if statuses["in_flight"] == 4 and statuses["claimed"] == 1:
+                return int(found)
+        assert time.monotonic() < deadline, "the sender never had four requests out"
+        assert sender.poll() is None
+        time.sleep(0.05)
+
+
 def test_the_hold_of_a_rate_limit_only_grows_and_runs_out_with_the_clock() -> None:
     now = [datetime(2026, 12, 7, 9, 0, tzinfo=UTC)]
     hold = Hold(lambda: now[0])
@@ -249,21 +264,10 @@ def test_a_sender_killed_with_requests_out_leaves_only_those_batches_in_doubt(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            with project_engine.connect() as connection:
-                found = connection.execute(sa.select(batches.c.campaign_id).limit(1)).scalar()
-            if found is not None:
-                statuses = batches_by_status(project_engine, int(found))
-                if statuses["in_flight"] == 4 and statuses["claimed"] == 1:
-                    break
-            assert time.monotonic() < deadline, "the sender never had four requests out"
-            assert sender.poll() is None
-            time.sleep(0.05)
+        campaign_id = wait_for_a_full_window(project_engine, sender)
     finally:
         sender.send_signal(signal.SIGKILL)
         sender.wait(timeout=60)
-    campaign_id = int(found)
     assert batches_by_status(project_engine, campaign_id)["in_flight"] == 4
     configure(emulator[0], latency_seconds=0.0)
     resumed = subprocess.run(
@@ -293,3 +297,33 @@ def test_a_sender_killed_with_requests_out_leaves_only_those_batches_in_doubt(
     assert sorted(email for email in got if email not in doubtful) == sorted(
         email for email in emails if email not in doubtful
     )
+
+
+def test_ctrl_c_with_requests_out_leaves_them_in_doubt_and_pauses(
+    db_project: Project, project_engine: sa.Engine, emulator: tuple[SendGridEmulator, str]
+) -> None:
+    use_emulator(db_project, emulator[1], batch_size=20, sendgrid="concurrency = 4\n")
+    env = {**os.environ, "SENDGRID_API_KEY": API_KEY}
+    env.pop("MAILER_CONFIG", None)
+    command = [sys.executable, "-m", "mailer", "--config", str(db_project.config)]
+    subprocess.run([*command, "lists", "create", "weekly"], env=env, check=True)
+    fill_list(project_engine, 200)
+    configure(emulator[0], latency_seconds=3.0)
+    sender = subprocess.Popen(
+        [*command, "send", "87", "--list", "weekly", "--yes"],
+        env=env,
+        cwd=db_project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    campaign_id = wait_for_a_full_window(project_engine, sender)
+    sender.send_signal(signal.SIGINT)
+    _, err = sender.communicate(timeout=120)
+    assert sender.returncode != 0, err
+    shown = show_campaign(project_engine, campaign_id)
+    assert shown.status == "paused"
+    assert "interrupted while sending" in (shown.message or "")
+    # The four requests out may have arrived: in doubt; the batch claimed ahead went back.
+    assert (shown.counts["in_doubt"], shown.counts["in_flight"]) == (80, 0)
+    assert shown.counts["pending"] == 120
+    assert batches_by_status(project_engine, campaign_id)["claimed"] == 0

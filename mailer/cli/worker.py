@@ -29,7 +29,7 @@ def worker_command(
     """Send scheduled campaigns and recurring schedules when due, and resume campaigns whose
     sender stopped (killed, crashed, restarted).
 
-    SIGTERM or Ctrl-C stops it cleanly: the batch on the wire is finished and recorded, and
+    SIGTERM or Ctrl-C stops it cleanly: the requests on the wire are finished and recorded, and
     the campaign is left for the next start.
     """
     from mailer.delivery.worker import CampaignRunner
