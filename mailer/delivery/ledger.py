@@ -221,9 +221,13 @@ def finish_batch(
 
 
 def give_back_batch(
-    connection: sa.Connection, campaign_id: int, batch_id: int, error: str, attempts: int,
+    connection: sa.Connection,
+    campaign_id: int,
+    batch_id: int,
+    error: str,
+    attempts: int,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """Nothing of the batch was sent (retries ran out, or the key was refused): its rows go
     back to pending for a later resume, the batch is closed as failed with the reason."""
     connection.execute(
