@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -72,6 +73,13 @@ def received(url: str) -> list[dict[str, Any]]:
     with urllib.request.urlopen(f"{url}/_emulator/messages") as response:
         messages: list[dict[str, Any]] = json.loads(response.read())
     return messages
+
+
+def once_each(url: str, emails: list[str]) -> None:
+    """The emulator received exactly these addresses, each once."""
+    got = Counter(message["to"] for message in received(url))
+    assert sorted(got) == sorted(emails)
+    assert set(got.values()) == {1}
 
 
 def summary(url: str) -> dict[str, Any]:

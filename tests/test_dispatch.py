@@ -26,6 +26,7 @@ from tests.sending import (
     API_KEY,
     configure,
     fill_list,
+    once_each,
     received,
     running_emulator,
     summary,
@@ -57,12 +58,6 @@ def setup(
 def send(cli: Cli) -> tuple[CliResult, dict[str, object]]:
     result = cli("send", "87", "--list", "weekly", "--yes", "--json")
     return result, json.loads(result.out)
-
-
-def once_each(url: str, emails: list[str]) -> None:
-    got = Counter(message["to"] for message in received(url))
-    assert sorted(got) == sorted(emails)
-    assert set(got.values()) == {1}
 
 
 def test_rate_limited_requests_wait_for_the_reset_and_go_out(

@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,6 +30,7 @@ from tests.sending import (
     API_KEY,
     configure,
     fill_list,
+    once_each,
     received,
     running_emulator,
     summary,
@@ -46,21 +48,37 @@ def emulator() -> Iterator[tuple[SendGridEmulator, str]]:
         yield pair
 
 
-def setup(
-    project: Project,
+@dataclass
+class Sending:
+    """A project sending through the emulator, with the test's fixtures at hand."""
+
+    project: Project
+    cli: Cli
+    engine: sa.Engine
+    emulator: tuple[SendGridEmulator, str]
+    monkeypatch: pytest.MonkeyPatch
+
+    def setup(self, *, concurrency: int, batch_size: int, extra: str = "") -> None:
+        use_emulator(
+            self.project,
+            self.emulator[1],
+            batch_size=batch_size,
+            sendgrid=f"concurrency = {concurrency}\n",
+            extra=extra,
+        )
+        self.monkeypatch.setenv("SENDGRID_API_KEY", API_KEY)
+        assert self.cli("lists", "create", "weekly").code == 0
+
+
+@pytest.fixture
+def sending(
+    db_project: Project,
     cli: Cli,
-    url: str,
+    project_engine: sa.Engine,
+    emulator: tuple[SendGridEmulator, str],
     monkeypatch: pytest.MonkeyPatch,
-    *,
-    concurrency: int,
-    batch_size: int,
-    extra: str = "",
-) -> None:
-    use_emulator(
-        project, url, batch_size=batch_size, sendgrid=f"concurrency = {concurrency}\n", extra=extra
-    )
-    monkeypatch.setenv("SENDGRID_API_KEY", API_KEY)
-    assert cli("lists", "create", "weekly").code == 0
+) -> Sending:
+    return Sending(db_project, cli, project_engine, emulator, monkeypatch)
 
 
 def dispatcher_for(project: Project, engine: sa.Engine, campaign_id: int) -> Dispatcher:
@@ -88,14 +106,13 @@ def copies(url: str) -> Counter[str]:
     return Counter(message["to"] for message in received(url))
 
 
-def test_several_requests_are_out_together_never_more_than_the_concurrency(
-    db_project: Project,
-    cli: Cli,
-    project_engine: sa.Engine,
-    emulator: tuple[SendGridEmulator, str],
-    monkeypatch: pytest.MonkeyPatch,
+def test_several_requests_go_out_together_never_more_than_the_concurrency(
+    sending: Sending,
 ) -> None:
-    setup(db_project, cli, emulator[1], monkeypatch, concurrency=4, batch_size=5)
+    db_project = sending.project
+    project_engine = sending.engine
+    emulator = sending.emulator
+    sending.setup(concurrency=4, batch_size=5)
     emails = fill_list(project_engine, 80)
     campaign_id, dispatcher = start(db_project, project_engine)
     seen: list[int] = []
@@ -105,20 +122,16 @@ def test_several_requests_are_out_together_never_more_than_the_concurrency(
     assert dispatcher.run() == "sent"
     assert max(seen) <= 4
     assert max(seen) >= 2, "requests went out one at a time"
-    got = copies(emulator[1])
-    assert sorted(got) == sorted(emails) and set(got.values()) == {1}
+    once_each(emulator[1], emails)
     assert summary(emulator[1])["accepted"] == 16
     assert show_campaign(project_engine, campaign_id).counts["sent"] == 80
 
 
-def test_a_pause_stops_further_requests_and_those_out_are_recorded(
-    db_project: Project,
-    cli: Cli,
-    project_engine: sa.Engine,
-    emulator: tuple[SendGridEmulator, str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    setup(db_project, cli, emulator[1], monkeypatch, concurrency=4, batch_size=3)
+def test_a_pause_stops_further_requests_and_those_out_are_recorded(sending: Sending) -> None:
+    db_project = sending.project
+    project_engine = sending.engine
+    emulator = sending.emulator
+    sending.setup(concurrency=4, batch_size=3)
     emails = fill_list(project_engine, 36)
     campaign_id, dispatcher = start(db_project, project_engine)
     paused: list[int] = []
@@ -139,40 +152,28 @@ def test_a_pause_stops_further_requests_and_those_out_are_recorded(
     assert batches_by_status(project_engine, campaign_id)["claimed"] == 0
     resume_campaign(project_engine, campaign_id)
     assert dispatcher_for(db_project, project_engine, campaign_id).run() == "sent"
-    got = copies(emulator[1])
-    assert sorted(got) == sorted(emails) and set(got.values()) == {1}
+    once_each(emulator[1], emails)
 
 
-def test_a_rate_limit_on_requests_out_together_loses_and_doubles_no_one(
-    db_project: Project,
-    cli: Cli,
-    project_engine: sa.Engine,
-    emulator: tuple[SendGridEmulator, str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    setup(db_project, cli, emulator[1], monkeypatch, concurrency=4, batch_size=2)
+def test_a_rate_limit_on_requests_out_together_loses_and_doubles_no_one(sending: Sending) -> None:
+    cli = sending.cli
+    project_engine = sending.engine
+    emulator = sending.emulator
+    sending.setup(concurrency=4, batch_size=2)
     emails = fill_list(project_engine, 16)
     configure(emulator[0], rate_limit=2, latency_seconds=0.0)
     result = cli("send", "87", "--list", "weekly", "--yes", "--json")
     assert result.code == 0, result.err
     assert json.loads(result.out)["status"] == "sent"
-    got = copies(emulator[1])
-    assert sorted(got) == sorted(emails) and set(got.values()) == {1}
+    once_each(emulator[1], emails)
     assert summary(emulator[1])["rate_limited"] >= 1
 
 
-def test_a_failing_request_pauses_and_the_others_out_are_still_recorded(
-    db_project: Project,
-    cli: Cli,
-    project_engine: sa.Engine,
-    emulator: tuple[SendGridEmulator, str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    setup(
-        db_project,
-        cli,
-        emulator[1],
-        monkeypatch,
+def test_a_failing_request_pauses_and_the_others_out_are_still_recorded(sending: Sending) -> None:
+    cli = sending.cli
+    project_engine = sending.engine
+    emulator = sending.emulator
+    sending.setup(
         concurrency=4,
         batch_size=3,
         extra="retry_attempts = 2\n",
@@ -194,18 +195,16 @@ def test_a_failing_request_pauses_and_the_others_out_are_still_recorded(
         json.loads(cli("campaigns", "show", str(campaign["id"]), "--json").out)["status"] != "sent"
     ):
         assert cli("campaigns", "resume", str(campaign["id"])).code in (0, 1)
-    got = copies(emulator[1])
-    assert sorted(got) == sorted(emails) and set(got.values()) == {1}
+    once_each(emulator[1], emails)
 
 
-def test_refused_recipients_are_found_by_splitting_while_other_requests_are_out(
-    db_project: Project,
-    cli: Cli,
-    project_engine: sa.Engine,
-    emulator: tuple[SendGridEmulator, str],
-    monkeypatch: pytest.MonkeyPatch,
+def test_refused_recipients_are_found_by_splitting_while_others_are_out(
+    sending: Sending,
 ) -> None:
-    setup(db_project, cli, emulator[1], monkeypatch, concurrency=3, batch_size=8)
+    cli = sending.cli
+    project_engine = sending.engine
+    emulator = sending.emulator
+    sending.setup(concurrency=3, batch_size=8)
     emails = fill_list(project_engine, 40)
     refused = {"reader3@example.com", "reader21@example.com", "reader22@example.com"}
     configure(emulator[0], refused_addresses=frozenset(refused))
@@ -213,8 +212,7 @@ def test_refused_recipients_are_found_by_splitting_while_other_requests_are_out(
     assert result.code == 0, result.err
     campaign = json.loads(result.out)
     assert (campaign["counts"]["sent"], campaign["counts"]["failed"]) == (37, 3)
-    got = copies(emulator[1])
-    assert sorted(got) == sorted(set(emails) - refused) and set(got.values()) == {1}
+    once_each(emulator[1], sorted(set(emails) - refused))
 
 
 def wait_for_a_full_window(engine: sa.Engine, sender: subprocess.Popen[bytes]) -> int:
