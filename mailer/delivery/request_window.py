@@ -124,8 +124,10 @@ class RequestWindow:
         """In a thread of the window: the batch's request, tried until it has an outcome."""
         assert batch.request is not None
         tries = Tries()
-        if held := self.hold.remaining():
+        if held := self.hold.remaining():  # a rate limit came after the batch was sent off
             self.sleep(held)
+            if not self.still_sending():
+                return Outcome(batch, tries, stopped="paused while rate limited")
         while True:
             try:
                 result = self.transport.deliver(batch.request)
