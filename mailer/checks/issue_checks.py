@@ -75,7 +75,7 @@ def _body_links(issue: Issue, body: Body) -> Iterator[Finding]:
                     f"digest item {section.title!r} has no 'read more' link "
                     "(end the item with a paragraph that is only a link)",
                     issue.path,
-                    issue.body_line,
+                    issue.body_line + section.line,
                 )
 
 

@@ -54,6 +54,8 @@ class Section:
     html: Markup
     text: str
     read_more: Link | None
+    line: int
+    """0-based line of the item's ``##`` heading within the body."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def _section(heading: list[Token], blocks: list[Token]) -> Section:
         html=_render_html(blocks),
         text=blocks_to_text(blocks),
         read_more=read_more,
+        line=heading[0].map[0] if heading[0].map else 0,
     )
 
 

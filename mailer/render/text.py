@@ -2,6 +2,8 @@
 
 Links keep their URL beside their words, ``words (https://...)``, so every link of the HTML
 part is in the text part too. Paragraphs wrap at 72 columns but a URL is never broken.
+Emphasis loses its marks but strikethrough keeps its tildes: ``~~Delayed~~ On time`` read as
+"Delayed On time" would say the opposite of what the HTML part shows.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def inline_to_text(children: Sequence[Token], *, with_urls: bool = True) -> str:
             out.append(child.content)
         elif kind == "softbreak":
             out.append(" ")
+        elif kind in ("s_open", "s_close"):
+            out.append(child.markup)
         elif kind == "hardbreak":
             out.append("\n")
         elif kind == "link_open":
