@@ -10,6 +10,30 @@ from mailer.cli.errors import resume_or_cancel
 if TYPE_CHECKING:
     from mailer.delivery.campaigns import Campaign
 
+# Ledger states of rows not yet sent: a cancelled campaign never sends them, so they are not
+# pending (nor waiting) but not sent, and the command line says so.
+UNSENT_STATES = ("waiting", "pending")
+
+
+def not_sent(campaign: Campaign) -> int:
+    """How many recipients a cancelled campaign will never send to (0 for any other)."""
+    if campaign.status != "cancelled":
+        return 0
+    return sum(campaign.counts.get(state, 0) for state in UNSENT_STATES)
+
+
+def counts_line(campaign: Campaign) -> str:
+    """The ledger counts as words, with a cancelled campaign's unsent rows as "not_sent"."""
+    unsent = not_sent(campaign)
+    shown = {
+        name: count
+        for name, count in campaign.counts.items()
+        if not (unsent and name in UNSENT_STATES)
+    }
+    if unsent:
+        shown["not_sent"] = unsent
+    return ", ".join(f"{name} {count}" for name, count in shown.items())
+
 
 def campaign_message(campaign: Campaign) -> str:
     """The message, with what to run next for a paused or missed campaign."""
@@ -28,4 +52,9 @@ def campaign_message(campaign: Campaign) -> str:
 
 
 def campaign_json(campaign: Campaign) -> dict[str, Any]:
-    return campaign.as_json() | {"message": campaign_message(campaign)}
+    """``counts`` stays the ledger's count per state, the same keys for every campaign (as the
+    API gives them); ``not_sent`` says how many of those will never go out."""
+    return campaign.as_json() | {
+        "message": campaign_message(campaign),
+        "not_sent": not_sent(campaign),
+    }

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from mailer.cli.campaign_words import campaign_json, campaign_message
+from mailer.cli.campaign_words import campaign_json, campaign_message, counts_line, not_sent
 from mailer.cli.context import app_context, out_console, print_json
 
 if TYPE_CHECKING:
@@ -91,8 +91,7 @@ def _print(campaign: Campaign) -> None:
     for label, value in rows:
         if value:
             console.print(f"  {label + ':':11}{value}", markup=False, highlight=False)
-    counts = ", ".join(f"{name} {count}" for name, count in campaign.counts.items())
-    console.print(f"  {'counts:':11}{counts}", markup=False)
+    console.print(f"  {'counts:':11}{counts_line(campaign)}", markup=False)
     if campaign.confirmed_by_events:
         console.print(
             f"  {'confirmed:':11}{campaign.confirmed_by_events} in-doubt recipients, "
@@ -143,8 +142,9 @@ def cancel_command(ctx: typer.Context, campaign_id: IdArgument) -> None:
     from mailer.services.campaigns import cancel
 
     campaign = cancel(app_context(ctx).mailer, campaign_id)
+    unsent = f"; {not_sent(campaign)} will not be" if not_sent(campaign) else ""
     out_console().print(
-        f"Campaign {campaign.id} is cancelled ({campaign.counts['sent']} were sent before)."
+        f"Campaign {campaign.id} is cancelled ({campaign.counts['sent']} were sent before{unsent})."
     )
 
 
