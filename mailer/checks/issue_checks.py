@@ -119,7 +119,8 @@ def _compliance(
         yield Finding(
             "error",
             "newsletter.postal_address is empty: the law in most countries requires a postal "
-            "address in every newsletter",
+            "address in every newsletter; set postal_address under [newsletter] in the config "
+            "file or MAILER_NEWSLETTER_POSTAL_ADDRESS in the environment",
             source,
         )
     elif address not in rendered.text or address not in " ".join(document.text_content().split()):
