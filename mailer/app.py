@@ -8,7 +8,7 @@ nothing pays for neither. Tests build one with their own settings, clock and env
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -28,13 +28,15 @@ class Mailer:
     settings: Settings
     clock: Clock = utc_now
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    on_database_created: Callable[[sa.Engine], None] | None = None
+    """Told when opening the database created it (the command line says where it is)."""
 
     @cached_property
     def engine(self) -> sa.Engine:
         """The database, migrated to the newest schema on first use."""
         from mailer.db.migrate import open_database
 
-        return open_database(self.settings.database.url)
+        return open_database(self.settings.database.url, self.on_database_created)
 
     @cached_property
     def renderer(self) -> Renderer:

@@ -58,9 +58,15 @@ class AppContext:
     @cached_property
     def mailer(self) -> Mailer:
         from mailer.app import Mailer
+        from mailer.cli.database import say_created
         from mailer.config import load_settings
 
-        return Mailer(load_settings(self.config_path))
+        settings = load_settings(self.config_path)
+        # Outside a project folder (no config file) a new database lands in the current
+        # folder unasked: the command says so the first time.
+        return Mailer(
+            settings, on_database_created=say_created if settings.source is None else None
+        )
 
     @property
     def settings(self) -> Settings:

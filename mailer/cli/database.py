@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mailer.cli.context import app_context, out_console, print_json
+from mailer.cli.context import app_context, err_console, out_console, print_json
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+KINDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def database_name(engine: sa.Engine) -> str:
+    """The database as a person would name it: a SQLite file by its path (relative to the
+    current folder when it is inside it), a server database by its URL without password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        path, here = Path(url.database), Path.cwd().resolve()
+        return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+    return url.render_as_string(hide_password=True)
+
+
+def say_created(engine: sa.Engine) -> None:
+    """One line on stderr (never in --json output) when a command created the database."""
+    kind = KINDS.get(engine.url.get_backend_name(), engine.url.get_backend_name())
+    err_console().print(
+        f"Created the database {database_name(engine)} ({kind}); no config file was found "
+        "(./mailer.toml, --config or $MAILER_CONFIG).",
+        markup=False,
+        highlight=False,
+    )
 
 
 def init_command(

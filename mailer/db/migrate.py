@@ -7,6 +7,7 @@ spares it the tenth of a second alembic takes to load and to read its scripts.""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,8 +99,9 @@ def _known_to_be_newest(connection: sa.Connection) -> bool:
     return [row.version_num for row in stored] == [head]
 
 
-def open_database(url: str) -> sa.Engine:
-    """An engine on a database at the newest schema, migrating it first if needed."""
+def open_database(url: str, on_created: Callable[[sa.Engine], None] | None = None) -> sa.Engine:
+    """An engine on a database at the newest schema, migrating it first if needed;
+    ``on_created`` hears of a database this call created (one that had no schema at all)."""
     engine = create_db_engine(url)
     probe(engine)
     with engine.connect() as connection:
@@ -107,5 +109,8 @@ def open_database(url: str) -> sa.Engine:
             current_revision(connection) == head_revision()
         )
     if not up_to_date:
-        migrate(engine)
+        before, _ = migrate(engine)
+        # Of processes that start at once on a new database, only the one that migrated it.
+        if before is None and on_created is not None:
+            on_created(engine)
     return engine
