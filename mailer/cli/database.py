@@ -1,4 +1,5 @@
-"""``mailer init``: create or upgrade the database."""
+"""``mailer init``: create or upgrade the database; and the line a command prints when it
+created one."""
 
 from __future__ import annotations
 
