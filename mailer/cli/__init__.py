@@ -21,6 +21,7 @@ from mailer.cli import (
     audit,
     campaigns,
     check,
+    consent,
     database,
     emulate,
     issues,
@@ -71,7 +72,7 @@ def root(
 
 for module in (
     render, preview, check, issues, database, lists, subscribers, send, campaigns, schedules,
-    emulate, worker, serve, users, tokens, audit,
+    emulate, worker, serve, users, tokens, audit, consent,
 ):  # fmt: skip
     module.register(app)
 

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from mailer.cli.context import app_context, err_console, out_console, print_json
-from mailer.errors import MailerError
+from mailer.errors import MailerError, NotFoundError
 
 if TYPE_CHECKING:
     from mailer.app import Mailer
@@ -179,9 +179,13 @@ def show_command(
     """Everything stored about one subscriber, with the latest 50 deliveries and events."""
     from mailer.audience.subscriber_history import subscriber_history
     from mailer.audience.subscribers import show_subscriber
+    from mailer.cli.consent import suppression_note
 
     engine = app_context(ctx).engine
-    detail = show_subscriber(engine, email)
+    try:
+        detail = show_subscriber(engine, email)
+    except NotFoundError as exc:  # no subscriber: still say if the address is never mailed
+        raise NotFoundError(f"{exc}{suppression_note(engine, email)}") from None
     with engine.connect() as connection:
         history = subscriber_history(connection, detail.subscriber.id)
     if as_json:
