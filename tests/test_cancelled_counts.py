@@ -50,9 +50,12 @@ def three_of_ten_sent_then_paused(
 
 
 def test_a_cancelled_campaign_shows_not_sent_instead_of_pending(
-    db_project: Project, cli: Cli, project_engine: sa.Engine,
-    emulator: tuple[SendGridEmulator, str], monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    db_project: Project,
+    cli: Cli,
+    project_engine: sa.Engine,
+    emulator: tuple[SendGridEmulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     campaign_id = str(
         three_of_ten_sent_then_paused(db_project, cli, project_engine, emulator[1], monkeypatch)
     )
