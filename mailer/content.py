@@ -77,6 +77,8 @@ class Issue:
     body: str
     body_line: int
     """1-based line of the file where the Markdown body starts, for error locations."""
+    status_line: int | None = None
+    """1-based line of the front matter's ``status:`` (None: there is none, so a draft)."""
 
     @property
     def number(self) -> int:
@@ -176,7 +178,13 @@ def parse_issue(path: Path, raw: bytes, templates_dir: Path | None = None) -> Is
         )
     if not body.strip():
         raise LocatedError(path, body_line, "the issue has no body: write the Markdown after '---'")
-    return Issue(path=path, meta=meta, body=body, body_line=body_line)
+    return Issue(
+        path=path,
+        meta=meta,
+        body=body,
+        body_line=body_line,
+        status_line=lines.get(("status",)),
+    )
 
 
 def load_issue(path: Path, templates_dir: Path | None = None) -> Issue:

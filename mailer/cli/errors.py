@@ -21,6 +21,8 @@ OPTION_OF = {
     "issues": "--issues",
     "schedule": "schedule name",
     "status": "--status",
+    "again": "--again",
+    "allow_draft": "--allow-draft",
 }
 
 
@@ -42,6 +44,11 @@ def command_line_message(error: MailerError) -> str:
     services = sys.modules.get("mailer.services.campaigns")
     if services is not None and isinstance(error, services.NotStarted):
         return f"{error}\n{resume_or_cancel(error.campaign_id)}"
+    guards = sys.modules.get("mailer.delivery.send_guards")
+    if guards is not None and isinstance(error, guards.AlreadySent):
+        return f"{error}; `--again` sends it anyway"
+    if guards is not None and isinstance(error, guards.DraftIssue):
+        return f"{error}; `--allow-draft` sends it anyway"
     recurring = sys.modules.get("mailer.scheduling.recurring")
     if recurring is not None and isinstance(error, recurring.ScheduleNameTaken):
         return (

@@ -49,6 +49,18 @@ def send_command(
             "the next time it comes round after the start (--at, else now).",
         ),
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Send even though the list got this issue already (or a campaign of it to "
+            "the list is scheduled, sending or paused).",
+        ),
+    ] = False,
+    allow_draft: Annotated[
+        bool,
+        typer.Option("--allow-draft", help="Send even though the issue says status: draft."),
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -61,7 +73,15 @@ def send_command(
     mailer = context.mailer
     if tz is not None and at is None:
         raise MailerError("--tz says which zone --at is in; give --at too")
-    plan = sends.plan(mailer, issue, list_name, segment=segment, transport=transport)
+    plan = sends.plan(
+        mailer,
+        issue,
+        list_name,
+        segment=segment,
+        transport=transport,
+        again=again,
+        allow_draft=allow_draft,
+    )
     when = sends.send_time(mailer, at, tz, local_time)
     if when is not None:
         _schedule(mailer, plan, when, yes=yes, as_json=as_json)

@@ -17,6 +17,7 @@ from mailer.audience.segments import parse_segment
 from mailer.delivery.campaign_audience import count_audience
 from mailer.delivery.campaigns import Campaign, show_campaign
 from mailer.delivery.local_time import parse_clock
+from mailer.delivery.send_guards import check_not_draft, check_not_sent
 from mailer.delivery.sending import SendPlan, plan_send, start_campaign
 from mailer.scheduling.one_off import schedule_campaign, shown
 from mailer.scheduling.when import WhenError, parse_when, zone_named
@@ -47,9 +48,14 @@ def plan(
     *,
     segment: str | None = None,
     transport: str | None = None,
+    again: bool = False,
+    allow_draft: bool = False,
 ) -> SendPlan:
     """The issue (a number or a file) rendered and checked, the list's audience counted, and
-    the transport's settings checked, before anything is stored."""
+    the transport's settings checked, before anything is stored. An issue still a draft is
+    refused (DraftIssue) unless ``allow_draft``, and one the list got already (or will: a
+    campaign of it is scheduled, sending, paused...) is refused (AlreadySent) unless
+    ``again``."""
     found = plan_send(
         mailer.engine,
         mailer.settings,
@@ -59,6 +65,12 @@ def plan(
         segment=segment,
         transport=transport,
     )
+    if not allow_draft:
+        check_not_draft(found.rendered)
+    if not again:
+        zone = mailer.settings.newsletter.timezone
+        number, chosen = found.rendered.issue.number, found.mailing_list
+        check_not_sent(mailer.engine, number, chosen.id, chosen.name, zone)
     check_transport(mailer, found.transport)
     return found
 
