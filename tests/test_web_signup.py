@@ -107,6 +107,8 @@ def _old_token(client_ip: str) -> str:
             b"another-key-0123456789abcdefghij", "signup", "127.0.0.1", datetime.now(UTC)
         ),
     ],
+    # Fixed ids: the made tokens hold the time, and parallel workers must collect the same tests.
+    ids=["missing", "empty", "malformed", "forged", "expired", "other-address", "other-key"],
 )
 def test_a_form_without_a_genuine_token_is_refused_and_shown_again(
     server: WebServer, db_project: Project, token: str | None
