@@ -128,20 +128,28 @@ def show_command(ctx: typer.Context, campaign_id: IdArgument, as_json: JsonOptio
 
 
 @campaigns_app.command("pause")
-def pause_command(ctx: typer.Context, campaign_id: IdArgument) -> None:
+def pause_command(ctx: typer.Context, campaign_id: IdArgument, as_json: JsonOption = False) -> None:
     """Stop sending before the next batch; `resume` continues."""
     from mailer.services.campaigns import pause
 
     campaign = pause(app_context(ctx).mailer, campaign_id)
+    if as_json:
+        print_json(campaign_json(campaign))
+        return
     out_console().print(f"Campaign {campaign.id} is paused.")
 
 
 @campaigns_app.command("cancel")
-def cancel_command(ctx: typer.Context, campaign_id: IdArgument) -> None:
+def cancel_command(
+    ctx: typer.Context, campaign_id: IdArgument, as_json: JsonOption = False
+) -> None:
     """Stop for good before the next batch; what was sent stays sent."""
     from mailer.services.campaigns import cancel
 
     campaign = cancel(app_context(ctx).mailer, campaign_id)
+    if as_json:
+        print_json(campaign_json(campaign))
+        return
     unsent = f"; {not_sent(campaign)} will not be" if not_sent(campaign) else ""
     out_console().print(
         f"Campaign {campaign.id} is cancelled ({campaign.counts['sent']} were sent before{unsent})."
@@ -160,6 +168,9 @@ def resume_command(
     context = app_context(ctx)
     resumed = resume(context.mailer, campaign_id)
     campaign = resumed.campaign
+    if as_json and resumed.outcome is not Resumed.sending:
+        print_json(campaign_json(campaign))  # the worker sends it: nothing runs here
+        return
     if resumed.outcome is Resumed.waiting:
         assert campaign.scheduled_at is not None
         out_console().print(

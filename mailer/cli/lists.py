@@ -88,14 +88,27 @@ def delete_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The list to delete.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Delete a list and its memberships (subscribers, suppressions and who unsubscribed are
     kept)."""
     from mailer.audience.lists import delete_list
 
     if not yes:
-        typer.confirm(f"Delete the list {name!r} and all its memberships?", abort=True)
+        # With --json the question goes to stderr, so what stdout holds still parses.
+        question = f"Delete the list {name!r} and all its memberships?"
+        typer.confirm(question, abort=True, err=as_json)
     deleted = delete_list(app_context(ctx).engine, name)
+    if as_json:
+        print_json(
+            {
+                "name": name,
+                "deleted": True,
+                "memberships": deleted.memberships,
+                "unsubscribes_kept": deleted.unsubscribes_kept,
+            }
+        )
+        return
     kept = (
         f"; {deleted.unsubscribes_kept} unsubscribed stay unsubscribed if {name!r} is created again"
         if deleted.unsubscribes_kept

@@ -93,12 +93,17 @@ def add_command(
 
 @schedules_app.command("remove")
 def remove_command(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The schedule's name.")]
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The schedule's name.")],
+    as_json: JsonOption = False,
 ) -> None:
     """Remove a schedule added with `schedules add` (config ones are removed in the file)."""
     from mailer.services.schedules import remove
 
     remove(app_context(ctx).mailer, name)
+    if as_json:
+        print_json({"name": name, "removed": True})
+        return
     out_console().print(f"Schedule {name!r} removed; campaigns it started are kept.")
 
 

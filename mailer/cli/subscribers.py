@@ -159,6 +159,7 @@ def confirm_command(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The address.")],
     list_name: Annotated[str, typer.Option("--list", "-l", help="Mailing list name.")],
+    as_json: JsonOption = False,
 ) -> None:
     """Confirm a member of a double opt-in list who said yes some other way (the consent
     record names the command line). Someone who unsubscribed is not brought back."""
@@ -166,6 +167,11 @@ def confirm_command(
     from mailer.services.consent import Origin
 
     changed = confirm_member(app_context(ctx).mailer, email, list_name, Origin("command line"))
+    if as_json:
+        print_json(
+            {"email": email.strip(), "list": list_name, "status": "confirmed", "changed": changed}
+        )
+        return
     state = "Confirmed" if changed else "Already confirmed:"
     out_console().print(f"{state} {email.strip()} on {list_name}.")
 
@@ -220,11 +226,18 @@ def unsubscribe_command(
     list_name: Annotated[
         str | None, typer.Option("--list", "-l", help="Only this list (else all of them).")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Unsubscribe from one list, or from every list (which also suppresses the address)."""
     from mailer.audience.subscribers import unsubscribe
 
     changed = unsubscribe(app_context(ctx).engine, email, list_name)
+    if as_json:
+        # Leaving every list is a global opt-out: the address is suppressed with it.
+        print_json(
+            {"email": email.strip(), "unsubscribed_from": changed, "suppressed": list_name is None}
+        )
+        return
     where = ", ".join(changed) if changed else "no list they were still on"
     out_console().print(f"Unsubscribed {email.strip()} from {where}.")
 
@@ -237,23 +250,33 @@ def suppress_command(
         str, typer.Option(help="bounce, spamreport, unsubscribe, manual or invalid.")
     ],
     detail: Annotated[str, typer.Option(help="A note kept with the suppression.")] = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Never mail this address again, whatever list it is on."""
     from mailer.audience.suppressions import suppress
 
     added = suppress(app_context(ctx).engine, email, reason, detail)
+    if as_json:
+        # An address suppressed already keeps its first reason: "added" says which it was.
+        print_json({"email": email.strip(), "suppressed": True, "added": added})
+        return
     state = "Suppressed" if added else "Already suppressed:"
     out_console().print(f"{state} {email.strip()}.")
 
 
 @subscribers_app.command("unsuppress")
 def unsuppress_command(
-    ctx: typer.Context, email: Annotated[str, typer.Argument(help="The address.")]
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address.")],
+    as_json: JsonOption = False,
 ) -> None:
     """Lift a suppression, so the address can be mailed again."""
     from mailer.audience.suppressions import unsuppress
 
     lifted = unsuppress(app_context(ctx).engine, email)
+    if as_json:
+        print_json({"email": email.strip(), "suppressed": False, "lifted": lifted.as_json()})
+        return
     out_console().print(f"Lifted the {lifted.reason} suppression of {email.strip()}.")
 
 
@@ -262,13 +285,20 @@ def forget_command(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The address.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Erase a person and all their data; a one-way hash keeps them from being re-imported."""
     from mailer.audience.subscribers import forget_subscriber
 
     if not yes:
-        typer.confirm(f"Erase {email.strip()} and everything stored about them?", abort=True)
+        # With --json the question goes to stderr, so what stdout holds still parses.
+        typer.confirm(
+            f"Erase {email.strip()} and everything stored about them?", abort=True, err=as_json
+        )
     forget_subscriber(app_context(ctx).engine, email)
+    if as_json:
+        print_json({"email": email.strip(), "erased": True, "hash_suppressed": True})
+        return
     out_console().print(f"Erased {email.strip()}; a hash of the address stays suppressed.")
 
 

@@ -78,12 +78,15 @@ def create_command(
 
 
 @tokens_app.command("revoke")
-def revoke_command(ctx: typer.Context, name: NameArgument) -> None:
+def revoke_command(ctx: typer.Context, name: NameArgument, as_json: JsonOption = False) -> None:
     """Revoke a token: requests with its secret are refused from now on."""
     from mailer.accounts.tokens import revoke_token
 
     with options_named(name="token name"):
-        revoke_token(app_context(ctx).mailer, name, ACTOR)
+        revoked = revoke_token(app_context(ctx).mailer, name, ACTOR)
+    if as_json:
+        print_json(revoked.as_json())
+        return
     out_console().print(f"Revoked token {name}.")
 
 

@@ -76,6 +76,7 @@ def add_command(
     role: RoleOption,
     can_send: CanSendOption = None,
     password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Add a user (asks for the password twice, unless --password-stdin)."""
     from mailer.accounts.roles import Role, can_send_for
@@ -88,21 +89,30 @@ def add_command(
         can_send_for(Role(role), can_send)
         password = new_password(password_stdin, email)
         user = add_user(mailer, email, role, password, can_send, actor=ACTOR)
+    if as_json:
+        print_json(user.as_json())
+        return
     out_console().print(f"Added {user.email} as {user.role} ({sending(user.can_send)}).")
 
 
 @users_app.command("remove")
-def remove_command(ctx: typer.Context, email: EmailArgument) -> None:
+def remove_command(ctx: typer.Context, email: EmailArgument, as_json: JsonOption = False) -> None:
     """Remove a user; their sessions end at once (the only owner cannot be removed)."""
     from mailer.accounts.users import remove_user
 
     removed = remove_user(app_context(ctx).mailer, email, ACTOR)
+    if as_json:
+        print_json({"email": removed.email, "removed": True})
+        return
     out_console().print(f"Removed {removed.email}; any session of theirs has ended.")
 
 
 @users_app.command("password")
 def password_command(
-    ctx: typer.Context, email: EmailArgument, password_stdin: PasswordStdinOption = False
+    ctx: typer.Context,
+    email: EmailArgument,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Set a user's password; every session of theirs ends."""
     from mailer.accounts.users import find_user, set_password, shown
@@ -113,27 +123,40 @@ def password_command(
         raise FieldError("email", "no user has this address", shown(email.strip()))
     password = new_password(password_stdin, email)
     ended = set_password(mailer, email, password, ACTOR)
+    if as_json:
+        print_json({"email": email.strip(), "password_changed": True, "sessions_ended": ended})
+        return
     out_console().print(f"Changed the password of {email.strip()}; {_sessions(ended)} ended.")
 
 
 @users_app.command("role")
 def role_command(
-    ctx: typer.Context, email: EmailArgument, role: RoleOption, can_send: CanSendOption = None
+    ctx: typer.Context,
+    email: EmailArgument,
+    role: RoleOption,
+    can_send: CanSendOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Change a user's role (and sending right); it holds from their next request."""
     from mailer.accounts.users import change_role
 
     with options_named(role="--role", can_send=can_send_option(can_send)):
         user = change_role(app_context(ctx).mailer, email, role, can_send, ACTOR)
+    if as_json:
+        print_json(user.as_json())
+        return
     out_console().print(f"{user.email} is {user.role} ({sending(user.can_send)}).")
 
 
 @users_app.command("logout")
-def logout_command(ctx: typer.Context, email: EmailArgument) -> None:
+def logout_command(ctx: typer.Context, email: EmailArgument, as_json: JsonOption = False) -> None:
     """End every session of a user (they must log in again)."""
     from mailer.accounts.users import log_out_everywhere
 
     ended = log_out_everywhere(app_context(ctx).mailer, email, ACTOR)
+    if as_json:
+        print_json({"email": email.strip(), "sessions_ended": ended})
+        return
     out_console().print(f"Ended {_sessions(ended)} of {email.strip()}.")
 
 
