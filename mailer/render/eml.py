@@ -27,12 +27,16 @@ from mailer.render.wire_address import (
 )
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
-# Lines up to RFC 5322's hard limit of 998: folding at the customary 78 makes Python turn a long
-# List-Unsubscribe URL into encoded-words, which mail clients do not read as a link. (The
+# Header lines up to RFC 5322's hard limit of 998: folding at the customary 78 makes Python turn
+# a long List-Unsubscribe URL into encoded-words, which mail clients do not read as a link. (The
 # subject and the names are written by mailer.render.headers, which keeps a subject on one line.)
 MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
 # For a message with a non-ASCII local part in an address (RFC 6532 headers).
 UTF8_POLICY = MESSAGE_POLICY.clone(utf8=True)
+# The parts' bodies are encoded under this one: quoted-printable lines of at most 76 characters
+# (RFC 2045), which spam filters check (SpamAssassin's MIME_QP_LONG_LINE).
+BODY_POLICY = policy.SMTP.clone(max_line_length=76)
+BODY_ENCODING = "quoted-printable"
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def build_message(
     to = wire_address(recipient.email)
     reply_to = wire_address(newsletter.reply_to) if newsletter.reply_to else ""
     international = needs_smtputf8(sender + to + reply_to)
-    message = EmailMessage(policy=UTF8_POLICY if international else MESSAGE_POLICY)
+    message = EmailMessage(policy=BODY_POLICY)
     message["Subject"] = text_header("Subject", content.subject)
     message["From"] = named_header("From", [(newsletter.sender_name, sender)])
     message["To"] = named_header("To", [(recipient.name, to)])
@@ -77,6 +81,9 @@ def build_message(
     )
     message["List-Unsubscribe"] = f"<{header_safe(recipient.unsubscribe_url)}>"
     message["List-Unsubscribe-Post"] = ONE_CLICK
-    message.set_content(content.text, subtype="plain", charset="utf-8")
-    message.add_alternative(content.html, subtype="html", charset="utf-8")
+    message.set_content(content.text, subtype="plain", charset="utf-8", cte=BODY_ENCODING)
+    message.add_alternative(content.html, subtype="html", charset="utf-8", cte=BODY_ENCODING)
+    # The bodies are encoded: from here on the policy only folds and writes the headers (a
+    # generator writes every part with the policy of the message it is given).
+    message.policy = UTF8_POLICY if international else MESSAGE_POLICY
     return message

@@ -2,6 +2,11 @@
 
 Unknown tags and attributes are silently dropped by the compiler; ``mailer check`` validates
 the MJML separately (see ``mailer.checks.mjml_schema``).
+
+The preheader (``<mj-preview>``) is hidden the way large senders hide it: not displayed, no
+height, and for Outlook ``mso-hide``. MJML also paints it the white of a page, which spam
+filters score as hidden text in the background colour (SpamAssassin's HTML_FONT_LOW_CONTRAST),
+so that style is replaced here.
 """
 
 from __future__ import annotations
@@ -12,6 +17,15 @@ import mjml
 
 from mailer.errors import MailerError
 
+# The opening tag mjml-python writes around the <mj-preview> text, and the one written instead.
+MJML_PREVIEW_DIV = (
+    '<div style="display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0px;'
+    'max-width:0px;opacity:0;overflow:hidden;">'
+)
+PREVIEW_DIV = (
+    '<div style="display:none;font-size:0;line-height:0;max-height:0;max-width:0;opacity:0;'
+    'overflow:hidden;mso-hide:all;">'
+)
 _POSITION = re.compile(r"at position (\d+)(?::(\d+))?")
 
 
@@ -33,4 +47,4 @@ def compile_mjml(source: str, template: str) -> str:
         raise MailerError(
             f"template {template!r}: MJML could not be compiled{where}: {exc}"
         ) from None
-    return html
+    return html.replace(MJML_PREVIEW_DIV, PREVIEW_DIV, 1)

@@ -13,6 +13,7 @@ from mailer.content import Issue
 from mailer.errors import LocatedError
 from mailer.links import archive_url
 from mailer.render.body_template import BodyTemplateError, render_body
+from mailer.render.html_lines import wrap_html
 from mailer.render.inline import inline_css
 from mailer.render.markdown import Body, parse_body
 from mailer.render.mjml_compile import compile_mjml
@@ -99,7 +100,7 @@ class Renderer:
             )
         except TemplateError as exc:
             raise located_template_error(exc, self.templates_dir) from None
-        html = inline_css(compile_mjml(mjml_source, issue.template))
+        html = wrap_html(inline_css(compile_mjml(mjml_source, issue.template)))
         return RenderedEmail(
             issue=issue,
             subject=issue.meta.subject,

@@ -23,6 +23,7 @@ from mailer.app import Mailer
 from mailer.config import NewsletterSettings
 from mailer.delivery.transports.base import BatchContent, Outgoing, TransportError, send_now
 from mailer.errors import MailerError
+from mailer.render.html_lines import wrap_html
 from mailer.render.inline import inline_css
 from mailer.render.mjml_compile import compile_mjml
 from mailer.render.pipeline import Renderer
@@ -108,7 +109,7 @@ def render_notice(renderer: Renderer, kind: str, titles: tuple[str, ...]) -> Not
     """The notice ``kind`` about the lists titled ``titles``, with merge tokens for the
     person. Kept per renderer, so a running server reads edited templates when restarted."""
     sources = notice_sources(renderer, kind, titles)
-    html = inline_css(compile_mjml(sources.mjml, kind))
+    html = wrap_html(inline_css(compile_mjml(sources.mjml, kind)))
     return Notice(sources.subject, MergeTemplate(html), MergeTemplate(sources.text))
 
 
