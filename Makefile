@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench chromium wrk clean
+.PHONY: demo test lint bench chromium spamassassin wrk clean
 # The footer of every issue must carry a postal address; the demo uses a made-up one.
 DEMO_POSTAL_ADDRESS := Room 1201, 88 Example Road, Shanghai 200000, China
 # Where `mailer serve` answers on this machine: links in the demo's mail point there.
@@ -45,6 +45,14 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version
 
+## spamassassin: Debian's SpamAssassin with the rules it ships, which the spam-score tests run
+## offline (local tests only)
+spamassassin:
+	@command -v spamassassin >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq spamassassin >/dev/null; }
+	@spamassassin --version | head -n 1
+
 ## wrk: Debian's wrk, the HTTP load generator bench/web.py drives
 wrk:
 	@command -v wrk >/dev/null 2>&1 || { \
@@ -57,7 +65,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## test: set everything up, then lint and run the whole test suite
-test: $(STAMP) chromium lint
+test: $(STAMP) chromium spamassassin lint
 	$(BIN)/pytest
 
 ## bench: the benchmarks (JSON on stdout)
