@@ -25,6 +25,7 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, no
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
+from mailer.render.merge_syntax import rewrite_merge_fields
 from mailer.render.templates import template_frame_line
 
 NAMES = ("subscriber", "issue", "newsletter")
@@ -74,10 +75,6 @@ _EXPRESSIONS: dict[type[nodes.Node], str] = {
     nodes.Concat: "the operator '~'",
 }
 _ALLOWED = "a body may use merge fields, issue and newsletter values, {% if %} and filters"
-_SUBSCRIBER = (
-    "subscriber fields are filled in for each reader after the issue is rendered, so a body can "
-    "show them ({{ subscriber.first_name }}) but not test them or pass them to filters"
-)
 _UNARY = {("operator", "-"), ("operator", "+"), ("name", "not")}
 _OPENING = {"(", "[", "{"}
 _CLOSING = {")", "]", "}"}
@@ -180,30 +177,28 @@ def _constant_arguments(node: nodes.Filter | nodes.Test) -> None:
             )
 
 
-def _children(node: nodes.Node, shown: bool) -> list[tuple[nodes.Node, bool]]:
-    """The nodes under ``node`` to check, each with whether its value is shown as it is.
-    Raises for anything outside the body language."""
+def _children(node: nodes.Node) -> list[nodes.Node]:
+    """The nodes under ``node`` to check. Raises for anything outside the body language (how
+    merge fields are used is checked by merge_syntax, once the depth is known to be bounded)."""
     if isinstance(node, nodes.TemplateData | nodes.Const):
         return []
     if isinstance(node, nodes.Output):
-        return [(child, True) for child in node.nodes]
+        return list(node.nodes)
     if isinstance(node, nodes.If):
         statements = [*node.body, *node.elif_, *node.else_]
-        return [(node.test, False), *((child, False) for child in statements)]
+        return [node.test, *statements]
     if isinstance(node, nodes.Name):
         if node.ctx != "load" or node.name not in NAMES:
             known = "subscriber, issue and newsletter"
             message = f"unknown name {node.name!r}: a body can use {known}"
             raise BodyTemplateError(node.lineno, message)
-        if node.name == "subscriber" and not shown:
-            raise BodyTemplateError(node.lineno, _SUBSCRIBER)
         return []
     if isinstance(node, nodes.Getattr):
-        return [(node.node, shown)]
+        return [node.node]
     if isinstance(node, nodes.Getitem):
         if not isinstance(node.arg, nodes.Const):
             raise BodyTemplateError(node.lineno, "an index must be a plain value: x[0], x['name']")
-        return [(node.node, shown)]
+        return [node.node]
     if isinstance(node, nodes.Filter | nodes.Test):
         allowed = FILTERS if isinstance(node, nodes.Filter) else TESTS
         if node.name not in allowed:
@@ -214,27 +209,27 @@ def _children(node: nodes.Node, shown: bool) -> list[tuple[nodes.Node, bool]]:
                 f"{kind}s: {', '.join(sorted(allowed))}",
             )
         _constant_arguments(node)
-        return [] if node.node is None else [(node.node, False)]
+        return [] if node.node is None else [node.node]
     if isinstance(node, nodes.Compare):
-        return [(node.expr, False), *((operand.expr, False) for operand in node.ops)]
+        return [node.expr, *(operand.expr for operand in node.ops)]
     if isinstance(node, nodes.And | nodes.Or):
-        return [(node.left, False), (node.right, False)]
+        return [node.left, node.right]
     if isinstance(node, nodes.Not):
-        return [(node.node, False)]
+        return [node.node]
     if isinstance(node, nodes.CondExpr):
         branches = [node.expr1] if node.expr2 is None else [node.expr1, node.expr2]
-        return [(node.test, False), *((branch, shown) for branch in branches)]
+        return [node.test, *branches]
     if isinstance(node, nodes.List) or (isinstance(node, nodes.Tuple) and node.ctx == "load"):
-        return [(item, False) for item in node.items]
+        return list(node.items)
     raise _refused(node)
 
 
 def _check_tree(tree: nodes.Template) -> None:
     """Walk the parsed body (without recursion: its depth is what is being checked)."""
-    pending: list[tuple[nodes.Node, bool, int]] = [(node, False, 1) for node in tree.body[::-1]]
+    pending: list[tuple[nodes.Node, int]] = [(node, 1) for node in tree.body[::-1]]
     count = 0
     while pending:
-        node, shown, depth = pending.pop()
+        node, depth = pending.pop()
         count += 1
         if count > MAX_NODES:
             raise BodyTemplateError(node.lineno, f"the template has more than {MAX_NODES} parts")
@@ -242,8 +237,7 @@ def _check_tree(tree: nodes.Template) -> None:
             raise BodyTemplateError(
                 node.lineno, f"the template is nested more than {MAX_TEMPLATE_DEPTH} levels deep"
             )
-        children = _children(node, shown)
-        pending.extend((child, child_shown, depth + 1) for child, child_shown in children[::-1])
+        pending.extend((child, depth + 1) for child in _children(node)[::-1])
 
 
 @lru_cache(maxsize=32)
@@ -253,7 +247,7 @@ def compile_body(source: str) -> Template:
         _check_tokens(source)
         tree = _ENV.parse(source)
         _check_tree(tree)
-        return _ENV.from_string(tree)
+        return _ENV.from_string(rewrite_merge_fields(tree))
     except BodyTemplateError:
         raise
     except TemplateSyntaxError as exc:

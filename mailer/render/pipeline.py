@@ -16,6 +16,7 @@ from mailer.render.body_template import BodyTemplateError, render_body
 from mailer.render.html_lines import wrap_html
 from mailer.render.inline import inline_css
 from mailer.render.markdown import Body, parse_body
+from mailer.render.merge_parts import merge_templates
 from mailer.render.mjml_compile import compile_mjml
 from mailer.render.templates import (
     MJML_SUFFIX,
@@ -101,6 +102,7 @@ class Renderer:
         except TemplateError as exc:
             raise located_template_error(exc, self.templates_dir) from None
         html = wrap_html(inline_css(compile_mjml(mjml_source, issue.template)))
+        html_merge, text_merge = merge_templates(issue, mjml_source, html, text)
         return RenderedEmail(
             issue=issue,
             subject=issue.meta.subject,
@@ -109,7 +111,7 @@ class Renderer:
             html=html,
             text=text,
             view_url=archive_url(self.settings.newsletter.base_url, issue.number),
-            html_merge=MergeTemplate(html),
-            text_merge=MergeTemplate(text),
+            html_merge=html_merge,
+            text_merge=text_merge,
             body=html_body,
         )

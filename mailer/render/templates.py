@@ -14,9 +14,11 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
+    nodes,
 )
 
 from mailer.errors import LocatedError, MailerError
+from mailer.render.merge_syntax import rewrite_merge_fields
 
 MJML_SUFFIX = ".mjml.j2"
 TEXT_SUFFIX = ".txt.j2"
@@ -32,10 +34,22 @@ def long_date(value: dt.date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+class EmailEnvironment(Environment):
+    """Layouts whose merge fields are checked, and tested per reader, as a body's are."""
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        try:
+            return rewrite_merge_fields(tree)
+        except TemplateSyntaxError as exc:
+            exc.name, exc.filename = name, filename
+            raise
+
+
 def template_environment(templates_dir: Path) -> Environment:
     if not templates_dir.is_dir():
         raise MailerError(f"{templates_dir}: the templates folder does not exist")
-    env = Environment(
+    env = EmailEnvironment(
         loader=FileSystemLoader(templates_dir),
         autoescape=_autoescape,
         undefined=StrictUndefined,

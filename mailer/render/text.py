@@ -8,25 +8,34 @@ Emphasis loses its marks but strikethrough keeps its tildes: ``~~Delayed~~ On ti
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
+from mailer.render.tokens import MARKER_PATTERN
+
 WIDTH = 72
+_ONE_CHARACTER = "\ue000"
+_ONE_CHARACTER_PATTERN = re.compile(_ONE_CHARACTER)
+MARKER_AT_END = re.compile(f"(?:{MARKER_PATTERN.pattern})$")
+MARKER_AT_START = re.compile(MARKER_PATTERN.pattern)
 HEADING_UNDERLINES = {"h1": "=", "h2": "-"}
 
 
 def inline_to_text(children: Sequence[Token], *, with_urls: bool = True) -> str:
     out: list[str] = []
     link_stack: list[tuple[str, int]] = []
-    for child in children:
+    for index, child in enumerate(children):
         kind = child.type
         if kind in ("text", "code_inline"):
             out.append(child.content)
         elif kind == "softbreak":
-            out.append(" ")
+            # A line break beside a marker ({% if subscriber.X %} on a line of its own) is
+            # the template's layout, not a space in the text.
+            out.append(" " if not _beside_marker(out, children, index) else "")
         elif kind in ("s_open", "s_close"):
             out.append(child.markup)
         elif kind == "hardbreak":
@@ -45,7 +54,24 @@ def inline_to_text(children: Sequence[Token], *, with_urls: bool = True) -> str:
     return "".join(out)
 
 
+def _beside_marker(out: list[str], children: Sequence[Token], index: int) -> bool:
+    before = out[-1] if out else ""
+    after = children[index + 1].content if index + 1 < len(children) else ""
+    return bool(MARKER_AT_END.search(before) or MARKER_AT_START.match(after))
+
+
 def _wrap(text: str, first: str, rest: str) -> str:
+    # The markers of a value tested per reader take no room in anyone's copy: each is one
+    # private-use character while the lines are measured.
+    markers = MARKER_PATTERN.findall(text)
+    if markers:
+        shown = iter(markers)
+        wrapped = _wrap_lines(MARKER_PATTERN.sub(_ONE_CHARACTER, text), first, rest)
+        return _ONE_CHARACTER_PATTERN.sub(lambda _: next(shown), wrapped)
+    return _wrap_lines(text, first, rest)
+
+
+def _wrap_lines(text: str, first: str, rest: str) -> str:
     lines: list[str] = []
     for index, segment in enumerate(text.split("\n")):
         wrapped = textwrap.wrap(
