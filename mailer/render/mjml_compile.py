@@ -17,14 +17,14 @@ import mjml
 
 from mailer.errors import MailerError
 
-# The opening tag mjml-python writes around the <mj-preview> text, and the one written instead.
-MJML_PREVIEW_DIV = (
-    '<div style="display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0px;'
-    'max-width:0px;opacity:0;overflow:hidden;">'
+# The style mjml-python gives the <div> around the <mj-preview> text, and the one given instead.
+MJML_PREVIEW_STYLE = (
+    "display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0px;max-width:0px;"
+    "opacity:0;overflow:hidden;"
 )
-PREVIEW_DIV = (
-    '<div style="display:none;font-size:0;line-height:0;max-height:0;max-width:0;opacity:0;'
-    'overflow:hidden;mso-hide:all;">'
+PREVIEW_STYLE = (
+    "display:none;font-size:0;line-height:0;max-height:0;max-width:0;opacity:0;overflow:hidden;"
+    "mso-hide:all;"
 )
 _POSITION = re.compile(r"at position (\d+)(?::(\d+))?")
 
@@ -47,4 +47,4 @@ def compile_mjml(source: str, template: str) -> str:
         raise MailerError(
             f"template {template!r}: MJML could not be compiled{where}: {exc}"
         ) from None
-    return html.replace(MJML_PREVIEW_DIV, PREVIEW_DIV, 1)
+    return html.replace(f'<div style="{MJML_PREVIEW_STYLE}">', f'<div style="{PREVIEW_STYLE}">', 1)
