@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from mailer.cli.campaign_words import campaign_json, campaign_message, counts_line, not_sent
 from mailer.cli.context import app_context, out_console, print_json
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from mailer.delivery.campaigns import Campaign
 
 campaigns_app = typer.Typer(help="Campaigns: what was sent, what is sending, what is paused.")
@@ -50,19 +51,48 @@ def campaigns_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if not found:
         out_console().print("No campaigns yet: `mailer send ISSUE --list NAME` starts one.")
         return
-    table = Table("id", "status", "issue", "list", "when (local)", "when (UTC)", "sent/total")
-    for column in table.columns[4:6]:
-        column.no_wrap = True
-    for campaign in found:
-        local, utc = _when(campaign)
+    console = out_console()
+    console.print(_table(found, console.width))
+
+
+def _table(found: list[Campaign], width: int) -> Table:
+    """The campaigns, with a time in the campaign's zone and in UTC; where both do not fit,
+    one: the zone's (named in it) or else UTC."""
+    from mailer.cli.table_fit import Col, fits, fitted_table
+
+    def columns(*when: Col) -> list[Col]:
+        return [
+            Col("id", whole=True),
+            Col("status"),
+            Col("issue", whole=True),
+            Col("list", whole=True),
+            *when,
+            Col("sent/total", whole=True),
+        ]
+
+    def row(campaign: Campaign, when: list[str]) -> list[str]:
         status = campaign.status
         if campaign.local_time:
             status += f" ({campaign.local_time} their time)"
-        table.add_row(
-            str(campaign.id), status, f"#{campaign.issue_number}", campaign.list_name,
-            local, utc, f"{campaign.counts['sent']}/{campaign.counts['total']}",
-        )  # fmt: skip
-    out_console().print(table)
+        sent = f"{campaign.counts['sent']}/{campaign.counts['total']}"
+        return [
+            str(campaign.id),
+            status,
+            f"#{campaign.issue_number}",
+            campaign.list_name,
+            *when,
+            sent,
+        ]
+
+    times = [_when(campaign) for campaign in found]
+    both = columns(Col("when (local)", whole=True), Col("when (UTC)", whole=True))
+    rows = [row(campaign, list(when)) for campaign, when in zip(found, times, strict=True)]
+    if fits(both, rows, width):
+        return fitted_table(both, rows, width)
+    one = [
+        row(campaign, [local or utc]) for campaign, (local, utc) in zip(found, times, strict=True)
+    ]
+    return fitted_table(columns(Col("when", whole=True)), one, width)
 
 
 def _print(campaign: Campaign) -> None:

@@ -77,20 +77,27 @@ def _json_array(items: Iterable[object]) -> None:
     write("[]\n" if first else "\n]\n")
 
 
-def _line(address: str, reason: str, when: str, detail: str) -> str:
+def _line(address: str, reason: str, when: str, detail: str, width: int | None) -> str:
     # A plain line per row, so a table of any size is written as it is read; an address
-    # longer than its column pushes the rest of its own line only.
-    return f"{address:<32} {reason:<11} {when:<20} {detail}".rstrip() + "\n"
+    # longer than its column pushes the rest of its own line only, and a detail that does
+    # not fit the terminal goes below.
+    from mailer.cli.table_fit import row_lines
+
+    return row_lines(f"{address:<32} {reason:<11} {when:<20}", detail, width)
 
 
 def _table(found: Iterable[Suppression]) -> int:
+    from mailer.cli.table_fit import line_width
+
+    width = line_width()
     write = sys.stdout.write
-    write(_line("address", "reason", "since", "detail"))
+    write(_line("address", "reason", "since", "detail", width))
     count = 0
     for suppression in found:
         address = suppression.email or "(erased)"
         detail = " ".join(suppression.detail.split())  # one line each, whatever the note holds
-        write(_line(address, suppression.reason, shown_time(suppression.created_at), detail))
+        since = shown_time(suppression.created_at)
+        write(_line(address, suppression.reason, since, detail, width))
         count += 1
     return count
 

@@ -3,13 +3,14 @@ went to."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from mailer.cli.context import app_context, out_console, print_json
+
+if TYPE_CHECKING:
+    from mailer.cli.table_fit import Cell
 
 
 def issues_command(
@@ -31,25 +32,31 @@ def issues_command(
             [entry.as_json() | {"sent_to": to} for entry, to in zip(entries, went, strict=True)]
         )
         return
-    table = Table("number", "title", "template", "status", "date", "sent to", "file")
+    from rich.text import Text
+
+    from mailer.cli.table_fit import Col, fitted_table
+
+    columns = [
+        Col("number", whole=True),
+        Col("title"),
+        Col("template", whole=True, drop=2),
+        Col("status", whole=True),
+        Col("date", whole=True, drop=1),
+        Col("sent to"),
+        Col("file"),
+    ]
+    rows: list[list[Cell]] = []
     for entry, to in zip(entries, went, strict=True):
         row = entry.as_json()
         lists = ", ".join(to)
         if entry.error:
-            table.add_row(
-                "?", Text(entry.error, style="red"), "", "invalid", "", lists, entry.path.name
-            )
+            error = Text(entry.error, style="red")
+            rows.append(["?", error, "", "invalid", "", lists, entry.path.name])
         else:
-            table.add_row(
-                str(row["number"]),
-                row["title"],
-                row["template"],
-                row["status"],
-                row["date"],
-                lists,
-                entry.path.name,
-            )
-    out_console().print(table)
+            shown = [row["number"], row["title"], row["template"], row["status"], row["date"]]
+            rows.append([*(str(value) for value in shown), lists, entry.path.name])
+    console = out_console()
+    console.print(fitted_table(columns, rows, console.width))
     if not entries:
         out_console().print(f"No issue files in {settings.paths.issues}.")
 

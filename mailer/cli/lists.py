@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from mailer.cli.context import app_context, out_console, print_json
 
@@ -27,18 +26,27 @@ def lists_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if not found:
         out_console().print("No lists yet: create one with `mailer lists create NAME`.")
         return
-    table = Table("name", "title", "opt-in", "confirmed", "unconfirmed", "unsubscribed")
-    for mailing_list in found:
-        counts = mailing_list.counts
-        table.add_row(
+    from mailer.cli.table_fit import Col, fitted_table
+
+    columns = [
+        Col("name", whole=True),
+        Col("title", drop=1),
+        Col("opt-in", whole=True),
+        *(Col(status, whole=True) for status in ("confirmed", "unconfirmed", "unsubscribed")),
+    ]
+    rows = [
+        [
             mailing_list.name,
             mailing_list.title,
             "double" if mailing_list.double_opt_in else "single",
-            str(counts["confirmed"]),
-            str(counts["unconfirmed"]),
-            str(counts["unsubscribed"]),
-        )
-    out_console().print(table)
+            str(mailing_list.counts["confirmed"]),
+            str(mailing_list.counts["unconfirmed"]),
+            str(mailing_list.counts["unsubscribed"]),
+        ]
+        for mailing_list in found
+    ]
+    console = out_console()
+    console.print(fitted_table(columns, rows, console.width))
 
 
 @lists_app.command("create")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import typer
-from rich.table import Table
 
 from mailer.cli.context import app_context, out_console, print_json
 
@@ -33,16 +32,33 @@ def schedules_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
             "--list NAME`, or under [[schedule.recurring]] in the config."
         )
         return
-    table = Table("name", "cron", "zone", "list", "next tick", "last tick", "from")
+    from mailer.cli.table_fit import Col, fitted_table
+
+    columns = [
+        Col("name", whole=True),
+        Col("cron", whole=True),
+        Col("zone", whole=True, drop=2),  # the next tick names it
+        Col("list"),
+        Col("next tick"),
+        Col("last tick", drop=1),
+        Col("from", whole=True, drop=3),
+    ]
+    rows = []
     for schedule in found:
         upcoming = schedule.next_tick(now)
-        table.add_row(
-            schedule.name, schedule.cron, schedule.zone,
-            schedule.list_name + (f" ({schedule.segment})" if schedule.segment else ""),
-            shown(upcoming, schedule.zone) if upcoming else "never",
-            schedule.last_result or "none yet", schedule.origin,
-        )  # fmt: skip
-    out_console().print(table)
+        rows.append(
+            [
+                schedule.name,
+                schedule.cron,
+                schedule.zone,
+                schedule.list_name + (f" ({schedule.segment})" if schedule.segment else ""),
+                shown(upcoming, schedule.zone) if upcoming else "never",
+                schedule.last_result or "none yet",
+                schedule.origin,
+            ]
+        )
+    console = out_console()
+    console.print(fitted_table(columns, rows, console.width))
 
 
 @schedules_app.command("add")
