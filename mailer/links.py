@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from mailer.audience.addresses import address_key
-from mailer.render.tokens import Recipient
+from mailer.render.tokens import NO_ATTRIBUTES, Recipient
 from mailer.signing import Signer, peek, sign, verify
 
 UNSUBSCRIBE = "unsubscribe"
@@ -79,7 +79,7 @@ def recipient(
     a test copy's unless a subscriber is named."""
     links = SubscriberLinks(base_url, key, list_name)
     unsubscribe, manage = links.urls(subscriber_id, email)
-    return Recipient(email, name, unsubscribe, manage, dict(attributes or {}))
+    return Recipient(email, name, unsubscribe, manage, attributes or NO_ATTRIBUTES)
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ def test_send_command(
     from mailer.delivery.sending import render_checked, send_test_copies
     from mailer.delivery.transports.base import AnswerLost, TransportError
     from mailer.delivery.transports.factory import check_transport_name
+    from mailer.render.output import stored_readers
 
     context = app_context(ctx)
     mailer = context.mailer
@@ -151,7 +152,8 @@ def test_send_command(
     key = mailer.signing_key
     addresses = [reader.address.email for reader in readers.values()]
     try:
-        result = send_test_copies(settings, rendered, list(readers.values()), sender, key)
+        known = stored_readers(mailer, [reader.address for reader in readers.values()])
+        result = send_test_copies(settings, rendered, list(readers.values()), sender, key, known)
     except AnswerLost as exc:
         raise MailerError(
             f"the test copies may or may not have gone out via {name}: {exc}"

@@ -3,13 +3,14 @@ snapshot the audience), run it, resume it, resolve its in-doubt rows; and test s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from mailer.audience.known_readers import NO_KNOWN_READERS, KnownReader
 from mailer.audience.lists import MailingList, find_list
 from mailer.audience.named_address import NamedAddress
 from mailer.audience.segment_sql import segment_clause
@@ -231,14 +232,20 @@ def send_test_copies(
     readers: Sequence[NamedAddress],
     transport: Transport,
     link_key: bytes,
+    known: Mapping[str, KnownReader] = NO_KNOWN_READERS,
 ) -> BatchResult:
     """Send the issue to readers that need not be subscribers (their addresses checked as an
-    import checks them, see named_address), the subject marked [TEST]."""
+    import checks them, see named_address), the subject marked [TEST]. A reader ``known`` as a
+    subscriber (by address key) gets their stored attributes, and their name unless one is
+    given."""
     base_url = settings.newsletter.base_url
     outgoing = []
     for index, reader in enumerate(readers):
         email = reader.address.email
-        copy_for = recipient(base_url, link_key, email, reader.name, list_name="test")
+        stored = known.get(reader.address.key)
+        name = reader.name or (stored.name if stored else "")
+        attributes = stored.attributes if stored else None
+        copy_for = recipient(base_url, link_key, email, name, attributes, list_name="test")
         outgoing.append(Outgoing(index, copy_for))
     content = BatchContent(
         subject=TEST_PREFIX + rendered.subject,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
+from mailer.audience.addresses import Address
+from mailer.audience.known_readers import KnownReader, known_readers
 from mailer.audience.named_address import named_address
 from mailer.clock import Clock, utc_now
 from mailer.config import Settings
@@ -33,7 +39,23 @@ def parse_reader(mailer: Mailer, to: str | None, list_name: str = PREVIEW_LIST) 
     an import applies), with signed links of their own; a sample reader without it."""
     reader = named_address(SAMPLE_READER if to is None else to, "to")
     email, base_url = reader.address.email, mailer.settings.newsletter.base_url
-    return recipient(base_url, mailer.signing_key, email, reader.name, list_name=list_name)
+    if to is None:
+        return recipient(base_url, mailer.signing_key, email, reader.name, list_name=list_name)
+    # A subscriber's address shows their copy: their stored name (unless one is given) and
+    # attributes, so conditionals and fallbacks on them can be checked.
+    known = stored_readers(mailer, [reader.address]).get(reader.address.key)
+    name = reader.name or (known.name if known else "")
+    attributes = known.attributes if known else None
+    return recipient(base_url, mailer.signing_key, email, name, attributes, list_name=list_name)
+
+
+def stored_readers(mailer: Mailer, addresses: Iterable[Address]) -> dict[str, KnownReader]:
+    """The subscribers among ``addresses`` (by address key). A SQLite database not created yet
+    holds none: rendering or test-sending does not create it."""
+    url = sa.make_url(mailer.settings.database.url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return {}
+    return known_readers(mailer.engine, addresses)
 
 
 def render_output(

@@ -20,14 +20,14 @@ from mailer.render.tokens import MARKER_PATTERN
 WIDTH = 72
 _ONE_CHARACTER = "\ue000"
 _ONE_CHARACTER_PATTERN = re.compile(_ONE_CHARACTER)
-MARKER_AT_END = re.compile(f"(?:{MARKER_PATTERN.pattern})$")
-MARKER_AT_START = re.compile(MARKER_PATTERN.pattern)
+MARKERS_ONLY = re.compile(f"(?:{MARKER_PATTERN.pattern}|[ \t])+")
 HEADING_UNDERLINES = {"h1": "=", "h2": "-"}
 
 
 def inline_to_text(children: Sequence[Token], *, with_urls: bool = True) -> str:
     out: list[str] = []
     link_stack: list[tuple[str, int]] = []
+    quiet_breaks = _breaks_beside_marker_lines(children)
     for index, child in enumerate(children):
         kind = child.type
         if kind in ("text", "code_inline"):
@@ -35,7 +35,7 @@ def inline_to_text(children: Sequence[Token], *, with_urls: bool = True) -> str:
         elif kind == "softbreak":
             # A line break beside a marker ({% if subscriber.X %} on a line of its own) is
             # the template's layout, not a space in the text.
-            out.append(" " if not _beside_marker(out, children, index) else "")
+            out.append("" if index in quiet_breaks else " ")
         elif kind in ("s_open", "s_close"):
             out.append(child.markup)
         elif kind == "hardbreak":
@@ -54,10 +54,24 @@ def inline_to_text(children: Sequence[Token], *, with_urls: bool = True) -> str:
     return "".join(out)
 
 
-def _beside_marker(out: list[str], children: Sequence[Token], index: int) -> bool:
-    before = out[-1] if out else ""
-    after = children[index + 1].content if index + 1 < len(children) else ""
-    return bool(MARKER_AT_END.search(before) or MARKER_AT_START.match(after))
+def _breaks_beside_marker_lines(children: Sequence[Token]) -> set[int]:
+    """The line breaks (by index) before or after a line of nothing but markers: such a line
+    ({% if subscriber.X %} on a line of its own) is the template's layout, not text."""
+    lines: list[tuple[int, int, str]] = []  # (first index, softbreak index or -1, its text)
+    start, text = 0, ""
+    for index, child in enumerate(children):
+        if child.type == "softbreak":
+            lines.append((start, index, text))
+            start, text = index + 1, ""
+        else:
+            text += child.content if child.type == "text" else "\0"
+    lines.append((start, -1, text))
+    quiet: set[int] = set()
+    for number, (_, after, text) in enumerate(lines):
+        if MARKERS_ONLY.fullmatch(text):
+            before = lines[number - 1][1] if number else -1
+            quiet |= {index for index in (before, after) if index >= 0}
+    return quiet
 
 
 def _wrap(text: str, first: str, rest: str) -> str:

@@ -89,6 +89,7 @@ def send_test(mailer: Mailer, path: Path, readers: Sequence[NamedAddress]) -> Se
     configured transport; an issue with errors is refused with what `mailer check` finds."""
     from mailer.delivery.sending import render_checked, send_test_copies
     from mailer.delivery.transports.base import AnswerLost, TransportError
+    from mailer.render.output import stored_readers
 
     settings = mailer.settings
     rendered = render_checked(settings, mailer.renderer, str(path))
@@ -96,7 +97,8 @@ def send_test(mailer: Mailer, path: Path, readers: Sequence[NamedAddress]) -> Se
     sender = mailer.transport(name)
     addresses = [reader.address.email for reader in readers]
     try:
-        result = send_test_copies(settings, rendered, readers, sender, mailer.signing_key)
+        known = stored_readers(mailer, [reader.address for reader in readers])
+        result = send_test_copies(settings, rendered, readers, sender, mailer.signing_key, known)
     except AnswerLost as exc:
         raise MailerError(
             f"the test copies may or may not have gone out via {name}: {exc}"
