@@ -147,6 +147,27 @@ def test_a_conditional_in_a_layout_is_decided_per_reader(project: Project) -> No
     assert rendered.personalize(Recipient("b@example.com")).text.startswith("Hi there\n")
 
 
+def test_a_conditional_around_layout_sections_keeps_or_drops_them_whole(project: Project) -> None:
+    layout = project.templates / "digest.mjml.j2"
+    text = layout.read_text(encoding="utf-8")
+    start, end = text.index("<mj-section"), text.index("{% endblock %}")
+    layout.write_text(
+        text[:start]
+        + "{% if subscriber.name %}\n"
+        + text[start:end]
+        + "{% endif %}\n"
+        + text[end:],
+        encoding="utf-8",
+    )
+    rendered = project.renderer().render(load_issue(write_issue(project), project.templates))
+    named = rendered.personalize(Recipient("a@example.com", "Ada")).html
+    nameless = rendered.personalize(Recipient("b@example.com")).html
+    assert "Something happened." in named and "Something happened." not in nameless
+    for html in (named, nameless):
+        assert "@@" not in html
+        assert html.count("<table") == html.count("</table>")
+
+
 @pytest.mark.parametrize("command", ["render", "check"])
 def test_an_unknown_field_is_named_with_its_line(project: Project, cli: Cli, command: str) -> None:
     body = "Intro.\n\nHello {{ subscriber.nickname }}.\n"

@@ -8,9 +8,8 @@ from mailer.render.tokens import MARKER_PATTERN, MergeMarkupError, MergeTemplate
 
 
 def merge_templates(issue: Issue, mjml: str, html: str, text: str) -> tuple[MergeTemplate, ...]:
-    """The HTML and text parts as merge templates. A conditional on a subscriber field placed
-    where MJML drops text (between sections) would lose its markers: refused with the file,
-    never sent half-done."""
+    """The HTML and text parts as merge templates. Should MJML drop a marker of a conditional
+    on a subscriber field, the copy is refused with the file, never sent with both branches."""
     try:
         if len(MARKER_PATTERN.findall(mjml)) == len(MARKER_PATTERN.findall(html)):
             return MergeTemplate(html), MergeTemplate(text)
@@ -18,6 +17,6 @@ def merge_templates(issue: Issue, mjml: str, html: str, text: str) -> tuple[Merg
         pass
     raise MailerError(
         f"{issue.path}: a conditional on a subscriber field (in the body or the "
-        f"{issue.template!r} layout) did not survive MJML; keep each {{% if subscriber.X %}} "
-        "... {% endif %} within one text element"
+        f"{issue.template!r} layout) lost a marker in MJML; keep each {{% if subscriber.X %}} "
+        "... {% endif %} around text or whole sections"
     )
