@@ -18,7 +18,9 @@ def worker_command(
     once: Annotated[
         bool,
         typer.Option(
-            "--once", help="Finish what is unattended now, then exit (fires no schedules)."
+            "--once",
+            help="Fire the scheduled and recurring sends that are due, finish what is "
+            "unattended, then exit (for cron or a systemd timer).",
         ),
     ] = False,
     poll: Annotated[
@@ -53,8 +55,11 @@ def worker_command(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if once:
+        from mailer.scheduling.catch_up import run_once
+
+        # Its row is left behind, so `mailer campaigns` and the dashboard know runs keep coming.
         with loaded_objects_frozen():
-            runner.run_once()
+            run_once(runner, context.renderer)
         return
     timekeeper = Timekeeper(
         Duties(context.engine, settings, context.renderer, runner.me, runner.wake)

@@ -53,7 +53,7 @@ class CampaignRunner:
         self.clock = clock
         self.transports = transports
         self.me = ownership.this_process()
-        # Tells the admin app a worker runs (written by run_forever, not by --once).
+        # Tells the admin app a worker runs (written by run_forever; --once writes host:once).
         self.presence = WorkerPresence(engine, self.me, clock=clock)
         self._stopping = threading.Event()
         self._woken = threading.Event()

@@ -4,6 +4,8 @@ A worker writes its row (``host:pid``) when it starts, renews ``seen_at`` as it 
 every ``RENEW_SECONDS``, so a loop that turns several times a second costs nothing more) and
 removes the row when it stops cleanly. A worker that was killed leaves its row, which simply
 stops being renewed: readers judge by the newest ``seen_at``, never by the rows' presence.
+``worker --once`` (run from cron) writes one row per host (``host:once``) at each run and leaves
+it: the run is over before anyone reads it, and its row says runs keep coming.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailer.clock import Clock, utc_now
@@ -77,6 +80,24 @@ class WorkerPresence:
                 connection.execute(
                     sa.insert(workers).values(name=self.name, started_at=now, seen_at=now)
                 )
+
+    def visit(self) -> None:
+        """Say a worker was seen now and leave the row (``worker --once``). Several runs on one
+        host share the row, so an upsert: two at once both succeed. A database error is logged,
+        not raised, as for ``renew``."""
+        now = self.clock()
+        try:
+            with write_transaction(self.engine) as connection:
+                insert = (
+                    postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+                )
+                connection.execute(
+                    insert(workers)
+                    .values(name=self.name, started_at=now, seen_at=now)
+                    .on_conflict_do_update(index_elements=["name"], set_={"seen_at": now})
+                )
+        except SQLAlchemyError as exc:
+            log.warning("worker %s: could not record that it runs: %s", self.name, exc)
 
     def withdraw(self) -> None:
         """Remove this worker's row (a clean stop). A database error is logged: the worker

@@ -6,6 +6,7 @@ with campaigns waiting is the loudest thing on the dashboard."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from mailer.app import Mailer
 from mailer.clock import Clock
 from mailer.db.tables import campaigns
 from mailer.delivery.campaign_states import CampaignStatus
+from mailer.delivery.campaigns import Campaign
 from mailer.scheduling.worker_presence import last_seen
 
 
@@ -56,3 +58,31 @@ def worker_health(mailer: Mailer, *, clock: Clock | None = None) -> WorkerHealth
     return WorkerHealth(
         last_seen=seen, lately=seen is not None and now - seen <= silence, waiting=int(waiting)
     )
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """Scheduled campaigns past their time while no worker was seen lately: nothing sends
+    them until one runs (and past the misfire grace they are marked missed)."""
+
+    campaigns: list[Campaign]
+    last_seen: datetime | None
+
+
+def overdue_without_worker(
+    mailer: Mailer, listed: Iterable[Campaign], *, clock: Clock | None = None
+) -> Overdue:
+    """Of ``listed``, the scheduled campaigns already due, when no worker was seen within
+    ``[delivery] worker_silent_minutes``; none while one was."""
+    now = (clock or mailer.clock)()
+    health = worker_health(mailer, clock=lambda: now)
+    if health.lately:
+        return Overdue([], health.last_seen)
+    due = [
+        campaign
+        for campaign in listed
+        if campaign.status == CampaignStatus.scheduled.value
+        and campaign.scheduled_at is not None
+        and campaign.scheduled_at <= now
+    ]
+    return Overdue(due, health.last_seen)
