@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mailer.cli.campaign_words import campaign_json, campaign_message, counts_line, not_sent
-from mailer.cli.context import app_context, out_console, print_json
+from mailer.cli.context import app_context, err_console, out_console, print_json
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -42,11 +42,18 @@ def campaigns_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every campaign: upcoming sends first (soonest first), then the rest, newest first."""
     if ctx.invoked_subcommand is not None:
         return
+    from mailer.cli.worker_warning import overdue_warnings
     from mailer.services.campaigns import all_campaigns
 
-    found = all_campaigns(app_context(ctx).mailer)
+    mailer = app_context(ctx).mailer
+    found = all_campaigns(mailer)
+    warnings = overdue_warnings(mailer, found)
+    for warning in warnings.values():
+        err_console().print(f"warning: {warning}", markup=False)
     if as_json:
-        print_json([campaign_json(campaign) for campaign in found])
+        print_json(
+            [campaign_json(campaign) | {"warning": warnings.get(campaign.id)} for campaign in found]
+        )
         return
     if not found:
         out_console().print("No campaigns yet: `mailer send ISSUE --list NAME` starts one.")
