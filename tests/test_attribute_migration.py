@@ -58,7 +58,7 @@ def test_the_upgrade_folds_attribute_names_to_lower_case(db_project: Project, cl
     assert cli("lists", "create", "weekly").code == 0
     added = cli("subscribers", "add", *STORED, "-l", "weekly")
     assert added.code == 0, added.err
-    found = cli("subscribers", "--list", "weekly", "--segment", 'city = "Paris"', "--json")
+    found = cli("subscribers", "--list", "weekly", "--segment", 'city = "Paris"', "--all", "--json")
     assert [row["email"] for row in json.loads(found.out)] == ["ada@example.com"]
-    tagged = cli("subscribers", "--list", "weekly", "--segment", '"ai" in tags', "--json")
+    tagged = cli("subscribers", "--list", "weekly", "--segment", '"ai" in tags', "--all", "--json")
     assert [row["email"] for row in json.loads(tagged.out)] == ["ada@example.com"]

@@ -44,7 +44,7 @@ def campaigns(cli: Cli) -> list[dict[str, object]]:
 
 
 def subscribers(cli: Cli) -> list[dict[str, object]]:
-    result = cli("subscribers", "--json")
+    result = cli("subscribers", "--all", "--json")
     assert result.code == 0, result.err
     found: list[dict[str, object]] = json.loads(result.out)
     return found

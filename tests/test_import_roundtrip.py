@@ -47,7 +47,7 @@ def _run(cli: Cli, *args: str) -> CliResult:
 
 
 def _members(cli: Cli, list_name: str) -> dict[str, dict[str, Any]]:
-    found = json.loads(_run(cli, "subscribers", "--list", list_name, "--json").out)
+    found = json.loads(_run(cli, "subscribers", "--list", list_name, "--all", "--json").out)
     return {row["email"]: row for row in found}
 
 

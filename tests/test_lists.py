@@ -129,7 +129,7 @@ def test_delete_with_yes_removes_memberships_but_keeps_subscribers(
     assert result.code == 0, result.err
     assert "2 memberships" in result.out
     assert sorted(lists_json(cli)) == ["daily"]
-    everyone = json.loads(cli("subscribers", "--json").out)
+    everyone = json.loads(cli("subscribers", "--all", "--json").out)
     assert [row["email"] for row in everyone] == ["a@example.com", "b@example.com"]
     shown = json.loads(cli("subscribers", "show", "b@example.com", "--json").out)
     assert shown["lists"] == []
@@ -177,7 +177,7 @@ def test_unknown_list_names_the_known_lists(
     result = cli(*command)
     assert result.code == 1
     assert "no list named 'nope' (lists: daily, weekly)" in result.err
-    assert cli("subscribers", "--json").out.strip() == "[]"
+    assert cli("subscribers", "--all", "--json").out.strip() == "[]"
 
 
 def test_unknown_list_when_there_are_none(db_project: Project, cli: Cli) -> None:

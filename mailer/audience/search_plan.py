@@ -21,6 +21,8 @@ misjudge a page of a join.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -127,9 +129,18 @@ def _unindexed(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     return column.concat("")
 
 
-def page_query(connection: sa.Connection, terms: SearchTerms, driver: Driver, limit: int) -> Rows:
-    """Up to ``limit`` matches after ``terms.after`` in address order: id, email, email_key,
-    name, created_at and the membership's status (NULL without a list).
+def page_query(
+    connection: sa.Connection,
+    terms: SearchTerms,
+    driver: Driver,
+    limit: int | None,
+    *,
+    offset: int = 0,
+    extra: tuple[sa.ColumnElement[Any], ...] = (),
+) -> Rows:
+    """Up to ``limit`` matches (all of them for None) after ``terms.after`` in address order,
+    less the first ``offset``: id, email, email_key, name, created_at, ``extra`` columns of
+    subscribers and the membership's status (NULL without a list).
 
     The reading chosen is imposed through which columns appear bare: only the leading index's
     column does, the others are compared through :func:`_unindexed`; the membership is a
@@ -152,7 +163,7 @@ def page_query(connection: sa.Connection, terms: SearchTerms, driver: Driver, li
     if terms.segment is not None:
         conditions.append(terms.segment)
     people = subscribers.c
-    columns = (people.id, people.email, people.email_key, people.name, people.created_at)
+    columns = (people.id, people.email, people.email_key, people.name, people.created_at, *extra)
     query: Rows
     if driver == "members":
         members = (
@@ -179,7 +190,7 @@ def page_query(connection: sa.Connection, terms: SearchTerms, driver: Driver, li
         else:
             conditions.append(status == sa.literal(terms.status, literal_execute=True))
         query = sa.select(*columns, status.label("status"))
-    return query.where(*conditions).order_by(address).limit(limit)
+    return query.where(*conditions).order_by(address).limit(limit).offset(offset or None)
 
 
 #: How PostgreSQL is made to walk (see :func:`read_page`), for one statement.
@@ -201,15 +212,22 @@ def read_page(
     connection: sa.Connection, terms: SearchTerms, driver: Driver, limit: int
 ) -> list[sa.Row[Any]]:
     """The rows of :func:`page_query`, read the way ``driver`` says."""
-    query = page_query(connection, terms, driver, limit)
+    with walking(connection, driver):
+        return list(connection.execute(page_query(connection, terms, driver, limit)))
+
+
+@contextmanager
+def walking(connection: sa.Connection, driver: Driver) -> Iterator[None]:
+    """Within it, a query of :func:`page_query` is read the way ``driver`` says."""
     if driver != "walk" or connection.dialect.name != "postgresql":
-        return list(connection.execute(query))
+        yield
+        return
     # PostgreSQL cannot tell how many people a segment or a membership lookup keeps, so it
     # misjudges how far the walk goes: it would rather read every subscriber and sort them,
     # or start parallel workers, or compile the query, each costing more than the walk. With
     # those priced out or off, only the address index in order is left.
     before = set_locally(connection, WALK_SETTINGS)
     try:
-        return list(connection.execute(query))
+        yield
     finally:
         set_locally(connection, before)

@@ -4,7 +4,6 @@ mailed."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mailer.cli.account_options import shown_time
-from mailer.cli.context import app_context, out_console, print_json
+from mailer.cli.context import app_context, out_console, print_json, print_json_array
 from mailer.errors import FieldError
 
 if TYPE_CHECKING:
@@ -66,17 +65,6 @@ def resubscribe_command(
     )
 
 
-def _json_array(items: Iterable[object]) -> None:
-    """Write ``items`` as ``print_json`` writes a list, one item as it comes."""
-    write = sys.stdout.write
-    first = True
-    for item in items:
-        shown = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        write(("[\n  " if first else ",\n  ") + shown)
-        first = False
-    write("[]\n" if first else "\n]\n")
-
-
 def _line(address: str, reason: str, when: str, detail: str, width: int | None) -> str:
     # A plain line per row, so a table of any size is written as it is read; an address
     # longer than its column pushes the rest of its own line only, and a detail that does
@@ -116,7 +104,7 @@ def suppressions_command(
 
     found = iter_suppressions(app_context(ctx).engine, reason)
     if as_json:
-        _json_array(suppression.as_json() for suppression in found)
+        print_json_array(suppression.as_json() for suppression in found)
         return
     count = _table(found)
     out_console().print(f"{count} suppression{'s' if count != 1 else ''}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -47,6 +47,18 @@ def loaded_objects_frozen() -> Iterator[None]:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_json_array(items: Iterable[object]) -> None:
+    """Write ``items`` as ``print_json`` writes a list, one item as it comes: a listing of
+    any size starts at once and is never held whole."""
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        shown = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        write(("[\n  " if first else ",\n  ") + shown)
+        first = False
+    write("[]\n" if first else "\n]\n")
 
 
 @dataclass

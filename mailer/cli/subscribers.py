@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from mailer.cli.context import app_context, err_console, out_console, print_json
 from mailer.errors import MailerError, NotFoundError
@@ -34,39 +33,36 @@ def subscribers_command(
         typer.Option(help='Filter, e.g. \'country = "CN" and "ai" in tags\'.'),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option(min=1, max=2**31 - 1, help="Show at most this many.")
+        int | None,
+        typer.Option(min=1, max=10_000, help="Subscribers a page (default 50)."),
     ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option(help="Where the next page starts: the cursor printed under a page."),
+    ] = None,
+    offset: Annotated[
+        int | None, typer.Option(min=0, max=2**31 - 1, help="Skip this many first.")
+    ] = None,
+    everyone: Annotated[
+        bool, typer.Option("--all", help="Every match, no pages (written as it is read).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Find subscribers, on a list or everywhere."""
+    """Find subscribers, on a list or everywhere, in address order: a page at a time with how
+    many match, or --all."""
     if ctx.invoked_subcommand is not None:
         return
-    from mailer.audience.segment_sql import segment_clause
-    from mailer.audience.segments import parse_segment
-    from mailer.audience.subscribers import find_subscribers
+    from mailer.audience.subscriber_listing import Filters
+    from mailer.cli.subscriber_listing import PageRequest, print_listing
 
-    engine = app_context(ctx).engine
-    where = segment_clause(parse_segment(segment), engine.dialect.name) if segment else None
-    found = find_subscribers(
-        engine, list_name=list_name, status=status, search=search, where=where, limit=limit
+    context = app_context(ctx)
+    print_listing(
+        context.engine,
+        Filters(list_name=list_name, status=status, search=search, segment=segment),
+        PageRequest(limit=limit, after=after, offset=offset, everyone=everyone),
+        as_json=as_json,
+        config=context.config_path,
     )
-    if as_json:
-        print_json([subscriber.as_json() for subscriber in found])
-        return
-    table = Table("email", "name", "status", "timezone", "attributes")
-    count = 0
-    for subscriber in found:
-        attributes = ", ".join(f"{k}={v}" for k, v in sorted(subscriber.attributes.items()))
-        table.add_row(
-            subscriber.email,
-            subscriber.name,
-            subscriber.status or "",
-            subscriber.timezone or "",
-            attributes,
-        )
-        count += 1
-    out_console().print(table)
-    out_console().print(f"{count} subscriber{'s' if count != 1 else ''}.")
 
 
 def _parse_attributes(pairs: list[str]) -> dict[str, AttributeValue]:
