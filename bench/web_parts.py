@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from measure import mailer, run_measured
-from send import API_KEY, LINK_KEY, REPO, Emulator, write_subscribers
+from send_parts import API_KEY, LINK_KEY, REPO, Emulator, write_subscribers
 
 WRK_SCRIPT = Path(__file__).with_name("web_load.lua")
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
