@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from mailer.audience.attributes import InvalidField
 from mailer.audience.csv_chunks import read_chunks
 from mailer.audience.csv_plain_rows import parse_plain_rows
-from mailer.audience.csv_rows import CsvHeader, parse_row, read_header
+from mailer.audience.csv_headers import read_header
+from mailer.audience.csv_rows import CsvHeader, parse_row
 from mailer.audience.staged import BatchBuilder, StagedBatch, StagedRow
 
 ADDRESSES = [
@@ -54,11 +55,33 @@ HEADERS = [
     ["email"],
     ["country", "email", "", "timezone"],
     ["EMAIL", "City", "TimeZone", "Tags"],
+    # Other tools' exports: first and last name joined, rows kept out, a JSON column.
+    ["Email Address", "First Name", "Last Name", "TAGS", "UNSUB_TIME"],
+    ["uuid", "email", "name", "attributes", "status", "created_at"],
 ]
+JSON_CELL = st.sampled_from(
+    [
+        "",
+        "{}",
+        '{"city": "Paris"}',
+        '{"Home City": " x ", "n": 2}',
+        '{"tags": ["a", "b"]}',
+        "[1]",
+        "{",
+    ]
+)
+OTHER_TOOLS = {
+    "email address": EMAIL,
+    "first name": NAME,
+    "last name": NAME,
+    "unsub_time": st.sampled_from(["", "", "2020-01-01 10:00:00"]),
+    "attributes": JSON_CELL,
+    "status": st.sampled_from(["enabled", "blocklisted", " ", ""]),
+}
 
 
 def _row(header: list[str], draw: st.DrawFn) -> list[str]:
-    makers = {"email": EMAIL, "name": NAME, "timezone": ZONE, "tags": TAGS}
+    makers = {"email": EMAIL, "name": NAME, "timezone": ZONE, "tags": TAGS, **OTHER_TOOLS}
     cells = [draw(makers.get(name.lower(), CELL)) for name in header]
     cut = draw(st.sampled_from([0, 0, 0, 1, -1]))
     if cut == 1:

@@ -38,7 +38,7 @@ def import_json(cli: Cli, file: str, *args: str, list_name: str = "weekly") -> d
 
 
 def members(cli: Cli, list_name: str = "weekly") -> dict[str, dict[str, Any]]:
-    result = cli("subscribers", "--list", list_name, "--all", "--json")
+    result = cli("subscribers", "--list", list_name, "--json")
     assert result.code == 0, result.err
     return {row["email"]: row for row in json.loads(result.out)}
 
@@ -103,12 +103,20 @@ def test_the_cli_prints_problems_as_file_line_and_a_summary(
     assert "1 imported, 0 updated, 0 unchanged, 1 rejected" in result.out
 
 
-def test_invalid_utf8_rejects_only_that_row(db_project: Project, weekly: Cli) -> None:
+def test_bytes_that_are_not_utf8_stop_the_import_at_their_line(
+    db_project: Project, weekly: Cli
+) -> None:
     # Line 3 holds a Latin-1 byte; the lines around it are UTF-8.
     data = b"email,name\na@example.com,Ann\nb@example.com,B\xe9a\n" + "c@example.com,Cé\n".encode()
-    summary = import_json(weekly, write(db_project, "latin.csv", data))
-    assert [(p["line"], p["reason"]) for p in summary["problems"]] == [(3, "not valid UTF-8")]
-    assert sorted(members(weekly)) == ["a@example.com", "c@example.com"]
+    result = weekly("subscribers", "import", write(db_project, "latin.csv", data), "-l", "weekly")
+    assert result.code == 1
+    assert result.err.startswith("error: latin.csv:3: byte 45 of the file (0xE9) is not UTF-8; ")
+    assert "--encoding latin-1" in result.err
+    assert weekly("subscribers", "show", "a@example.com").code == 1  # nothing imported
+    # Read as Latin-1, the UTF-8 "é" of line 4 would be "Ã©": only one encoding is right.
+    fixed = data.replace(b"\xe9", "é".encode())
+    summary = import_json(weekly, write(db_project, "latin.csv", fixed))
+    assert summary["imported"] == 3
     assert show(weekly, "c@example.com")["name"] == "Cé"
 
 

@@ -68,12 +68,18 @@ def check_attribute_key(key: str) -> str:
     return key.lower()
 
 
+def _unquoted(tag: str) -> str:
+    # Mailchimp writes tags quoted: "ai","policy".
+    return tag[1:-1].strip() if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag
+
+
 def parse_tags(raw: str) -> list[str]:
-    """``ai; policy`` or ``ai,policy`` -> ["ai", "policy"], in order, without repeats."""
+    """``ai; policy``, ``ai,policy`` or ``"ai","policy"`` -> ["ai", "policy"], in order,
+    without repeats."""
     if ";" not in raw and "," not in raw:  # one tag (or none): the common case, made cheap
-        tag = raw.strip()
+        tag = _unquoted(raw.strip())
         return [tag] if tag else []
-    tags = (tag.strip() for tag in raw.replace(",", ";").split(";"))
+    tags = (_unquoted(tag.strip()) for tag in raw.replace(",", ";").split(";"))
     return list(dict.fromkeys(tag for tag in tags if tag))
 
 

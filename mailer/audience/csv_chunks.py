@@ -10,18 +10,30 @@ import codecs
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import BinaryIO
 
 from mailer.audience.attributes import InvalidField
+from mailer.audience.csv_encoding import (
+    DecodeCheck,
+    NotDecodable,
+    Undecodable,
+    check_whole_file,
+    encoding_label,
+)
+from mailer.audience.csv_headers import read_header
 from mailer.audience.csv_mapping import ColumnMapping, mapped_header
 from mailer.audience.csv_plain_rows import parse_plain_rows
+from mailer.audience.csv_reading import CsvReading, sniff_delimiter
 from mailer.audience.csv_records import RecordReader, Records
-from mailer.audience.csv_rows import CsvHeader, RowProblem, is_blank, parse_row, read_header
+from mailer.audience.csv_rows import CsvHeader, RowProblem, is_blank, parse_row
 from mailer.audience.staged import BatchBuilder, StagedBatch, StagedRow
 from mailer.errors import LocatedError
 
-# Bytes after which a cell may start with an apostrophe (csv_cells' escape for formulas).
-_CELL_STARTS = (b",'", b"\"'", b"\n'", b"\r'")
+# Bytes after which a cell may start with an apostrophe (csv_cells' escape for formulas), for
+# any delimiter: the file is read before its header line tells which one it uses.
+_CELL_STARTS = (b",'", b";'", b"\t'", b"|'", b"\"'", b"\n'", b"\r'")
+_BEFORE_A_CELL = b',;\t|"\r\n'
 
 
 @dataclass
@@ -39,10 +51,14 @@ class _WatchedReader(io.RawIOBase):
     of them need the full row check: bytes that are not UTF-8, NUL bytes, or a cell that starts
     with an apostrophe. Until then, every row may take the plain path."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, encoding: str | None, verify: bool) -> None:
         self.stream = stream
         self.count = 0
         self.unusual = False
+        # Only UTF-8 is read leniently (a bad byte rejects its row); any named encoding is
+        # strict, checked here as the bytes come unless the whole file was checked first.
+        self._lenient = encoding is None
+        self._check = DecodeCheck(encoding) if encoding is not None and verify else None
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._last = b"\n"
 
@@ -53,8 +69,13 @@ class _WatchedReader(io.RawIOBase):
         data = self.stream.read(len(buffer))
         buffer[: len(data)] = data
         self.count += len(data)
+        if self._check is not None:
+            self._check.feed(data, final=not data)
         if not self.unusual:
-            self.unusual = self._is_unusual(data) if data else self._ends_inside_a_character()
+            if data:
+                self.unusual = self._is_unusual(data)
+            else:
+                self.unusual = self._lenient and self._ends_inside_a_character()
         return len(data)
 
     def _ends_inside_a_character(self) -> bool:
@@ -68,9 +89,11 @@ class _WatchedReader(io.RawIOBase):
     def _is_unusual(self, data: bytes) -> bool:
         if b"\x00" in data or any(mark in data for mark in _CELL_STARTS):
             return True
-        if data[:1] == b"'" and self._last in b',"\r\n':
+        if data[:1] == b"'" and self._last in _BEFORE_A_CELL:
             return True
         self._last = data[-1:]
+        if not self._lenient:  # decoded strictly: bytes beyond ASCII are just text
+            return False
         # ASCII needs no decoding, unless the last read ended inside a character.
         if data.isascii() and not self._utf8.getstate()[0]:
             return False
@@ -81,7 +104,9 @@ class _WatchedReader(io.RawIOBase):
         return False
 
 
-def _read_header(records: RecordReader, source: str, mapping: ColumnMapping | None) -> CsvHeader:
+def _read_header(
+    records: RecordReader, source: str, mapping: ColumnMapping | None, reading: CsvReading
+) -> CsvHeader:
     while True:
         taken = records.take(1)
         if taken.bad:
@@ -92,25 +117,51 @@ def _read_header(records: RecordReader, source: str, mapping: ColumnMapping | No
         if not is_blank(taken.cells[0]):
             if mapping is not None:
                 return mapped_header(taken.cells[0], mapping, source, taken.lines[0])
-            return read_header(taken.cells[0], source, taken.lines[0])
+            return read_header(taken.cells[0], source, taken.lines[0], reading.columns)
+
+
+def _lines_to_header(text: Iterator[str]) -> list[str]:
+    """The lines up to the first one that is not blank (the header line), read ahead to tell
+    the delimiter."""
+    lines = []
+    for line in text:
+        lines.append(line)
+        if line.strip():
+            break
+    return lines
 
 
 def read_chunks(
-    stream: BinaryIO, source: str, batch_size: int, mapping: ColumnMapping | None = None
+    stream: BinaryIO,
+    source: str,
+    batch_size: int,
+    mapping: ColumnMapping | None = None,
+    reading: CsvReading | None = None,
 ) -> Iterator[ParsedChunk]:
-    """The file in chunks of up to ``batch_size`` rows; LocatedError if it cannot be read.
-    Its columns are read by ``mapping`` when given, else by the header row's names."""
-    watched = _WatchedReader(stream)
+    """The file in chunks of up to ``batch_size`` rows; LocatedError if it cannot be read
+    (NotDecodable if it is not in the encoding ``reading`` names). Its columns are read by
+    ``mapping`` when given, else by the header row's names and ``reading.columns``."""
+    reading = CsvReading() if reading is None else reading
+    checked_first = reading.encoding is not None and stream.seekable()
+    if checked_first and reading.encoding is not None:
+        check_whole_file(stream, reading.encoding, source)
+    watched = _WatchedReader(stream, reading.encoding, verify=not checked_first)
+    encoding = reading.encoding or "utf-8"
     text = io.TextIOWrapper(
         io.BufferedReader(watched, 1 << 16),
-        encoding="utf-8-sig",
+        encoding="utf-8-sig" if encoding_label(encoding) == "UTF-8" else encoding,
         errors="surrogateescape",
         newline="",
     )
-    records = RecordReader(text)
-    header = _read_header(records, source, mapping)
-    while (taken := records.take(batch_size)).cells or taken.bad:
-        yield _parse_chunk(header, taken, watched)
+    try:
+        lead = _lines_to_header(text)
+        delimiter = reading.delimiter or sniff_delimiter(lead[-1] if lead else "")
+        records = RecordReader(chain(lead, text), delimiter)
+        header = _read_header(records, source, mapping, reading)
+        while (taken := records.take(batch_size)).cells or taken.bad:
+            yield _parse_chunk(header, taken, watched)
+    except Undecodable as exc:
+        raise NotDecodable(source, exc.line, exc.message) from None
 
 
 def _parse_chunk(header: CsvHeader, taken: Records, watched: _WatchedReader) -> ParsedChunk:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from mailer.audience.csv_chunks import ParsedChunk, read_chunks
 from mailer.audience.csv_mapping import ColumnMapping
+from mailer.audience.csv_reading import CsvReading
 from mailer.audience.csv_rows import RowProblem
 from mailer.audience.lists import MailingList, find_list
 from mailer.audience.upsert import BatchResult, Outcome, apply_staged
@@ -100,17 +101,19 @@ def import_csv(
     file_label: str | None = None,
     mapping: ColumnMapping | None = None,
     summary: ImportSummary | None = None,
+    reading: CsvReading | None = None,
 ) -> ImportSummary:
     """Import a CSV (header row with an ``email`` column) into a list; see the module doc.
     ``source`` is recorded on new memberships; errors in the file name ``file_label``.
     ``mapping`` (see :mod:`mailer.audience.csv_mapping`) reads the columns by position
     instead of by the header row's names. The counts go into ``summary`` when given (so
-    ``on_progress`` can read them as they grow)."""
+    ``on_progress`` can read them as they grow). ``reading`` names the delimiter, the
+    encoding and columns chosen by name (see :mod:`mailer.audience.csv_reading`)."""
     with engine.connect() as connection:
         mailing_list = find_list(connection, list_name)
     summary = ImportSummary() if summary is None else summary
     label = source if file_label is None else file_label
-    chunks = produced_in_child(partial(read_chunks, stream, label, batch_size, mapping))
+    chunks = produced_in_child(partial(read_chunks, stream, label, batch_size, mapping, reading))
     for chunk in chunks:
         result = _write_chunk(
             engine, mailing_list, chunk, confirmed=confirmed, source=source, clock=clock

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from mailer.audience.attributes import InvalidField, check_attribute_key
 from mailer.audience.csv_cells import restore
+from mailer.audience.csv_headers import KNOWN_NAMES, compact
+from mailer.audience.csv_json import attribute_key
 from mailer.audience.csv_rows import CsvHeader
 from mailer.errors import FieldError, LocatedError
 
@@ -61,12 +63,14 @@ def guessed_mapping(header: Sequence[str]) -> ColumnMapping:
     an attribute, the rest (and repeats) ignored. A start for a person to correct."""
     guessed: list[str] = []
     for cell in header:
-        name = restore(cell).strip().lower()
-        if name in FIXED_TARGETS:
-            target = name
+        name = restore(cell).strip()
+        # The spellings an import by header names knows (Email Address, E-mail, tz...).
+        known = KNOWN_NAMES.get(compact(name))
+        if known in FIXED_TARGETS:
+            target = str(known)
         else:
             try:
-                target = ATTRIBUTE_PREFIX + check_attribute_key(name)
+                target = ATTRIBUTE_PREFIX + attribute_key(name)
             except InvalidField:
                 target = IGNORED
         guessed.append(IGNORED if target in guessed else target)

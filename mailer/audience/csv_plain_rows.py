@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from hashlib import sha256
 from itertools import compress, repeat
 from operator import itemgetter, methodcaller
@@ -90,8 +90,15 @@ def _plain_columns(header: CsvHeader, cells: list[list[str]], lines: Sequence[in
     emails = _normalized(_address_parts(list(map(itemgetter(header.email), cells))))
     checks: list[list[bool]] = [list(map(bool, emails))]
     names = [""] * len(cells)
-    if header.name is not None:
-        names = list(map(" ".join, map(str.split, map(itemgetter(header.name), cells))))
+    if header.name_columns:
+        getter = itemgetter(*header.name_columns)
+        # First and last name columns are joined, as the full check joins them.
+        raw_names: Iterable[str] = (
+            map(getter, cells)
+            if len(header.name_columns) == 1
+            else map(" ".join, map(getter, cells))
+        )
+        names = list(map(" ".join, map(str.split, raw_names)))
         if max(map(len, names), default=0) > NAME_MAX:
             checks.append([len(name) <= NAME_MAX for name in names])
     timezones: list[str | None] = [None] * len(cells)
@@ -140,6 +147,10 @@ def parse_plain_rows(
     plain = [True] * len(cells)
     if set(map(len, cells)) - {width}:
         plain = [len(row) == width for row in cells]
+    for index in header.special_columns:  # a filled JSON or refusal cell: the full check
+        plain = [
+            is_plain and not row[index].strip() for is_plain, row in zip(plain, cells, strict=True)
+        ]
     columns = _plain_columns(header, cells, lines, plain)
     others = []
     if not all(plain):

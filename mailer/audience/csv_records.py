@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import Enum
+from functools import cache
 from itertools import chain, islice
-from typing import TYPE_CHECKING, NamedTuple, TextIO
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -32,10 +33,17 @@ CELL_MAX = 65_536
 csv.field_size_limit(CELL_MAX)
 
 _BLOCK = 4096  # lines read from the file at a time
-# A well-formed record (RFC 4180): quoted cells, with quotes inside doubled, or cells with no
-# quote, comma or line break. Possessive, so a long open quote fails in one pass.
-_CELL = r'(?:"(?:[^"]|"")*+"|[^",\r\n]*+)'
-_WELL_FORMED = re.compile(rf"{_CELL}(?:,{_CELL})*+(?:\r\n|\r|\n)?")
+
+
+@cache
+def _well_formed(delimiter: str) -> re.Pattern[str]:
+    """A well-formed record (RFC 4180): quoted cells, with quotes inside doubled, or cells with
+    no quote, delimiter or line break. Possessive, so a long open quote fails in one pass."""
+    between = re.escape(delimiter)
+    cell = rf'(?:"(?:[^"]|"")*+"|[^"{between}\r\n]*+)'
+    return re.compile(rf"{cell}(?:{between}{cell})*+(?:\r\n|\r|\n)?")
+
+
 # How TextIOWrapper(newline="") ends a line, and so how csv counts lines.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -79,8 +87,9 @@ def _next_lines(count: int) -> str:
 
 
 class RecordReader:
-    def __init__(self, text: TextIO) -> None:
-        self._text = text
+    def __init__(self, text: Iterable[str], delimiter: str = ",") -> None:
+        self._text = iter(text)
+        self._delimiter = delimiter
         self._kept: list[str] = []
         self._first_kept = 1
         """Line number of _kept[0]."""
@@ -104,7 +113,9 @@ class RecordReader:
 
     def _start(self, line: int, again: list[str]) -> None:
         """A new csv reader whose first line is ``line``: ``again`` (kept lines), then the file."""
-        self._reader: Reader = csv.reader(chain(again, self._stream), strict=False)
+        self._reader: Reader = csv.reader(
+            chain(again, self._stream), strict=False, delimiter=self._delimiter
+        )
         self._base = line - 1
 
     @property
@@ -177,11 +188,13 @@ class RecordReader:
     def _first_line_cells(self, line: int) -> list[str]:
         # Cut to the limit, no cell of it can be over the limit.
         first = self._kept_lines(line, line)[0][:CELL_MAX]
-        return next(csv.reader([first], strict=False), [])
+        return next(csv.reader([first], strict=False, delimiter=self._delimiter), [])
 
     def _open_quote(self, start: int, end: int) -> BadRecord | None:
         """The record of lines start..end, rejected if it spans lines and is not well-formed."""
-        if end == start or _WELL_FORMED.fullmatch("".join(self._kept_lines(start, end))):
+        if end == start or _well_formed(self._delimiter).fullmatch(
+            "".join(self._kept_lines(start, end))
+        ):
             return None
         taken_in = _next_lines(end - start)
         reason = f"a quote opened on this line is never closed (it would take in {taken_in})"

@@ -14,14 +14,13 @@ from mailer.audience.addresses import InvalidAddress, normalize_address
 from mailer.audience.attributes import (
     TAGS,
     InvalidField,
-    check_attribute_key,
     check_name,
     check_timezone,
     parse_tags,
 )
 from mailer.audience.csv_cells import restore
+from mailer.audience.csv_json import json_attributes
 from mailer.audience.staged import StagedRow, staged_row
-from mailer.errors import LocatedError
 
 
 @dataclass(frozen=True)
@@ -51,34 +50,39 @@ class CsvHeader:
     attributes: tuple[tuple[int, str], ...]
     """(position, attribute key) of every other named column."""
     width: int
+    name_parts: tuple[int, ...] = ()
+    """With no name column: the first and last name columns, joined by a space."""
+    json_attributes: int | None = None
+    """A column of JSON objects (listmonk's ``attributes``), each key an attribute; the
+    named attribute columns win over it."""
+    refusals: tuple[tuple[int, Refusal], ...] = ()
+    """Columns that keep a row out (an unsubscribe time, a blocklisted status)."""
+
+    @property
+    def name_columns(self) -> tuple[int, ...]:
+        return (self.name,) if self.name is not None else self.name_parts
+
+    @property
+    def special_columns(self) -> tuple[int, ...]:
+        """Columns whose filled cells need the full row check."""
+        json = () if self.json_attributes is None else (self.json_attributes,)
+        return json + tuple(index for index, _ in self.refusals)
 
 
-def read_header(cells: list[str], source: str, line: int = 1) -> CsvHeader:
-    """Where each field is; names are case-insensitive (attribute names are stored lower-case)."""
-    names = [restore(cell).strip() for cell in cells]
-    lowered = [name.lower() for name in names]
-    if "email" not in lowered:
-        shown = ", ".join(repr(name) for name in names) or "none"
-        raise LocatedError(source, line, f"the header row has no 'email' column (columns: {shown})")
-    seen: set[str] = set()
-    attributes: list[tuple[int, str]] = []
-    for index, (name, low) in enumerate(zip(names, lowered, strict=True)):
-        if low in seen:
-            raise LocatedError(source, line, f"column {name!r} appears twice in the header row")
-        seen.add(low)
-        if low in ("email", "name", "timezone") or not name:
-            continue
-        try:
-            attributes.append((index, check_attribute_key(name)))
-        except InvalidField as exc:
-            raise LocatedError(source, line, f"column {index + 1}: {exc}") from None
-    return CsvHeader(
-        email=lowered.index("email"),
-        name=lowered.index("name") if "name" in lowered else None,
-        timezone=lowered.index("timezone") if "timezone" in lowered else None,
-        attributes=tuple(attributes),
-        width=len(names),
-    )
+@dataclass(frozen=True)
+class Refusal:
+    """A column of another tool's export saying a person must not be mailed: a filled cell
+    (or one of ``values``, compared lower-case) keeps the row out, saying ``reason``."""
+
+    column: str
+    reason: str
+    values: frozenset[str] | None = None
+
+    def refuses(self, cell: str) -> str | None:
+        value = cell.strip()
+        if not value or (self.values is not None and value.lower() not in self.values):
+            return None
+        return f"{self.reason} ({self.column} {value[:40]!r}); not imported"
 
 
 def is_blank(cells: list[str]) -> bool:
@@ -103,6 +107,10 @@ def parse_row(header: CsvHeader, cells: list[str], line: int) -> StagedRow:
         cells = [restore(cell) if cell[:1] == "'" else cell for cell in cells]
     if len(cells) < header.width:
         cells += [""] * (header.width - len(cells))
+    for index, refusal in header.refusals:
+        refused = refusal.refuses(cells[index])
+        if refused is not None:
+            raise InvalidField(refused)
     raw_email = cells[header.email].strip()
     if not raw_email:
         raise InvalidField("no email address")
@@ -111,6 +119,8 @@ def parse_row(header: CsvHeader, cells: list[str], line: int) -> StagedRow:
     except InvalidAddress as exc:
         raise InvalidField(f"invalid email address: {exc}") from None
     attributes: dict[str, str | list[str]] = {}
+    if header.json_attributes is not None:
+        attributes.update(json_attributes(cells[header.json_attributes]))
     for index, key in header.attributes:
         value = cells[index].strip()
         parsed = parse_tags(value) if key == TAGS and value else value
@@ -118,7 +128,7 @@ def parse_row(header: CsvHeader, cells: list[str], line: int) -> StagedRow:
             attributes[key] = parsed
     return staged_row(
         address,
-        check_name(cells[header.name]) if header.name is not None else "",
+        check_name(" ".join(cells[index] for index in header.name_columns)),
         check_timezone(cells[header.timezone]) if header.timezone is not None else None,
         attributes,
         line,

@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 from typing import BinaryIO
 
+from mailer.audience.csv_reading import sniff_delimiter
 from mailer.errors import FieldError, MailerError
 
 FOLDER = "imports"
@@ -97,8 +98,15 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> tuple[list[str], list[list[
     lines = text.splitlines(keepends=True)
     if len(start) == PREVIEW_BYTES and len(lines) > 1:
         lines = lines[:-1]
+    # The delimiter is told from the header line, as the import tells it.
+    header_line = next((line for line in lines if line.strip()), "")
+    delimiter = sniff_delimiter(header_line)
     try:
-        read = [cells for cells in csv.reader(io.StringIO("".join(lines))) if any(cells)]
+        read = [
+            cells
+            for cells in csv.reader(io.StringIO("".join(lines)), delimiter=delimiter)
+            if any(cells)
+        ]
     except csv.Error as exc:
         raise FieldError("file", f"this cannot be read as CSV ({exc})") from None
     if not read:

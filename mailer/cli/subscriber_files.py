@@ -15,6 +15,7 @@ from mailer.cli.output_file import replaced
 from mailer.errors import MailerError
 
 if TYPE_CHECKING:
+    from mailer.audience.csv_encoding import NotDecodable
     from mailer.audience.csv_import import RowProblem
 
 # Problems are printed as they come, up to this many; --json carries all of them.
@@ -29,9 +30,38 @@ def import_command(
         bool, typer.Option("--confirmed", help="Skip double opt-in: they already agreed.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="COLUMN=FIELD: read a column as email, name, first_name, last_name, timezone, "
+            "tags or attribute:<name>; COLUMN= ignores it. Repeatable.",
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(help="',', ';', '|' or tab ('\\t'); else found from the header line."),
+    ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="The file's encoding, e.g. latin-1 or cp1252.")
+    ] = "utf-8",
 ) -> None:
-    """Import subscribers; invalid rows are reported by line and skipped."""
+    """Import subscribers; invalid rows are reported by line and skipped. Headers of
+    Mailchimp and listmonk exports are understood."""
+    from mailer.audience.csv_encoding import NotDecodable
     from mailer.audience.csv_import import import_csv
+    from mailer.audience.csv_reading import (
+        CsvReading,
+        check_delimiter,
+        check_encoding,
+        parse_column_map,
+    )
+
+    reading = CsvReading(
+        delimiter=None if delimiter is None else check_delimiter(delimiter),
+        encoding=check_encoding(encoding),
+        columns=parse_column_map(column_map or []),
+    )
 
     engine = app_context(ctx).engine
     problems: list[RowProblem] = []
@@ -75,16 +105,20 @@ def import_command(
             )
         )
         task = progress.add_task(f"Importing {label}", total=size)
-        summary = import_csv(
-            engine,
-            stream,
-            list_name,
-            source=f"import:{Path(label).name}",
-            file_label=label,
-            confirmed=confirmed,
-            on_problem=on_problem,
-            on_progress=lambda done: progress.update(task, completed=done, refresh=True),
-        )
+        try:
+            summary = import_csv(
+                engine,
+                stream,
+                list_name,
+                source=f"import:{Path(label).name}",
+                file_label=label,
+                confirmed=confirmed,
+                on_problem=on_problem,
+                on_progress=lambda done: progress.update(task, completed=done, refresh=True),
+                reading=reading,
+            )
+        except NotDecodable as exc:
+            raise MailerError(_encoding_hint(exc, stream)) from None
     if as_json:
         print_json(
             {
@@ -106,6 +140,16 @@ def import_command(
     )
 
 
+def _encoding_hint(error: NotDecodable, stream: BinaryIO) -> str:
+    hint = (
+        f"{error}; if it is in Latin-1 or Windows-1252 (as Excel saves CSV), import it with "
+        "--encoding latin-1 (or --encoding cp1252)"
+    )
+    if not stream.seekable():  # read as it came: batches before that line may be written
+        hint += "; rows before that line may be imported already (importing again keeps them)"
+    return hint
+
+
 def export_command(
     ctx: typer.Context,
     list_name: Annotated[str, typer.Option("--list", "-l", help="Mailing list name.")],
@@ -115,13 +159,17 @@ def export_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (else stdout).")
     ] = None,
+    segment: Annotated[
+        str | None,
+        typer.Option(help="Only members in this segment, e.g. 'country = \"CN\"'."),
+    ] = None,
 ) -> None:
     """Export a list as CSV that imports back to the same data."""
     from mailer.audience.csv_export import export_csv
 
     engine = app_context(ctx).engine
     if output is None:
-        export_csv(engine, list_name, sys.stdout, status=status)
+        export_csv(engine, list_name, sys.stdout, status=status, segment=segment)
         return
     # Written beside the target and renamed, so a failed export never leaves half a file.
     out: TextIO
@@ -129,7 +177,7 @@ def export_command(
         replaced(output, "--output") as partial,
         partial.open("w", encoding="utf-8", newline="") as out,
     ):
-        count = export_csv(engine, list_name, out, status=status)
+        count = export_csv(engine, list_name, out, status=status, segment=segment)
     err_console().print(f"Wrote {count} subscribers to {output}.")
 
 
