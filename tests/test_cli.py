@@ -8,6 +8,8 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
+
 from mailer.signing import peek
 from tests.conftest import CliResult, Project
 
@@ -103,7 +105,8 @@ def test_issues_json_lists_every_issue_and_flags_broken_ones(cli: Cli, project: 
     assert len(broken) == 1 and "0099-broken.md:1:" in broken[0]["error"]
 
 
-def test_issues_table_shows_titles(cli: Cli) -> None:
+def test_issues_table_shows_titles(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # every column, a row a line
     result = cli("issues")
     assert result.code == 0
     assert "A postal pact" in result.out and "digest" in result.out
