@@ -79,6 +79,17 @@ def change_list(
     return after
 
 
+def rename_list(mailer: Mailer, principal: Principal, name: str, new_name: str) -> MailingList:
+    """The list under its new name (see :func:`mailer.audience.lists.rename_list_in`)."""
+    principal.require(Permission.MANAGE_AUDIENCE)
+    now = mailer.clock()
+    with write_transaction(mailer.engine) as connection:
+        renamed = lists.rename_list_in(connection, name, new_name)
+        detail = {"from": name, "to": new_name}
+        audit.record(connection, principal.actor, "list.rename", new_name, detail, now)
+    return renamed
+
+
 def delete_list(mailer: Mailer, principal: Principal, name: str) -> ListDeletion:
     principal.require(Permission.MANAGE_AUDIENCE)
     now = mailer.clock()

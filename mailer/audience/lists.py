@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
-from mailer.db.tables import MEMBERSHIP_STATUSES, list_unsubscribes, lists, memberships
+from mailer.db.tables import (
+    MEMBERSHIP_STATUSES,
+    campaigns,
+    list_unsubscribes,
+    lists,
+    memberships,
+    schedules,
+)
 from mailer.errors import ConflictError, FieldError, MailerError, NotFoundError
 
 LIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
@@ -232,6 +239,50 @@ def update_list_in(
     after = find_list(connection, name)
     counts = _counts(connection, [after.id]).get(after.id) or after.counts
     return replace(before, counts=counts), replace(after, counts=counts)
+
+
+def rename_list_in(connection: sa.Connection, name: str, new_name: str) -> MailingList:
+    """Give a list another name inside the caller's write transaction; the list renamed.
+    Its members, campaigns and schedules made with ``schedules add`` follow it. Refused: a
+    name in use or not valid, a name whose deleted list's unsubscribes are kept (they would
+    apply to a list created under it), and a list a schedule of the config file sends to
+    (the file would still name the old list)."""
+    found = find_list(connection, name)
+    check_list_name(new_name)
+    if new_name == name:
+        raise ConflictError(f"the list is named {name!r} already")
+    if connection.execute(sa.select(lists.c.id).where(lists.c.name == new_name)).first():
+        raise ConflictError(f"a list named {new_name!r} already exists")
+    kept = list_unsubscribes.c.list_name == new_name
+    if connection.execute(sa.select(list_unsubscribes.c.list_name).where(kept)).first():
+        raise ConflictError(
+            f"a list named {new_name!r} was deleted, and who had unsubscribed from it is kept "
+            "for a list created under that name: choose another name"
+        )
+    from_config = (
+        connection.execute(
+            sa.select(schedules.c.name)
+            .where(schedules.c.list_name == name, schedules.c.origin == "config")
+            .order_by(schedules.c.name)
+        )
+        .scalars()
+        .all()
+    )
+    if from_config:
+        raise ConflictError(
+            f"the config file's schedule {from_config[0]!r} sends to {name!r}: take it out of "
+            "the config file, rename the list, then add it back with the new name"
+        )
+    connection.execute(sa.update(lists).where(lists.c.id == found.id).values(name=new_name))
+    connection.execute(
+        sa.update(schedules).where(schedules.c.list_name == name).values(list_name=new_name)
+    )
+    connection.execute(
+        sa.update(campaigns).where(campaigns.c.list_id == found.id).values(list_name=new_name)
+    )
+    renamed = find_list(connection, new_name)
+    counts = _counts(connection, [renamed.id]).get(renamed.id) or renamed.counts
+    return replace(renamed, counts=counts)
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from mailer.audience.addresses import Address, address_hash, require_address
+from mailer.audience.addresses import Address, address_hash, address_key, require_address
 from mailer.audience.attributes import AttributeValue, check_name, check_timezone
 from mailer.audience.lists import find_list
 from mailer.audience.staged import IncomingSubscriber
 from mailer.audience.suppressions import Suppression, add_suppression, find_suppression
-from mailer.audience.upsert import RowOutcome, apply_batch
+from mailer.audience.upsert import Outcome, RowOutcome, apply_batch
 from mailer.clock import Clock, utc_now
 from mailer.db.engine import write_transaction
 from mailer.db.tables import (
@@ -114,8 +114,10 @@ def add_subscribers(
     confirmed: bool = False,
     source: str = "cli",
     clock: Clock = utc_now,
+    remove_attributes: Sequence[str] = (),
 ) -> list[RowOutcome]:
-    """Add addresses to a list with the same rules as an import; nothing is written on a bad one."""
+    """Add addresses to a list with the same rules as an import; nothing is written on a bad one.
+    ``remove_attributes`` (lower-case names) are taken off those added or already there."""
     rows = [
         IncomingSubscriber(
             address=require_address(email),
@@ -125,11 +127,47 @@ def add_subscribers(
         )
         for email in emails
     ]
+    now = clock()
     with write_transaction(engine) as connection:
         mailing_list = find_list(connection, list_name)
-        return apply_batch(
-            connection, mailing_list, rows, confirmed=confirmed, source=source, now=clock()
+        outcomes = apply_batch(
+            connection, mailing_list, rows, confirmed=confirmed, source=source, now=now
         )
+        if not remove_attributes:
+            return outcomes
+        on_list = [done.email for done in outcomes if done.outcome not in _LEFT_OFF]
+        changed = _remove_attributes(connection, on_list, set(remove_attributes), now)
+    return [
+        replace(done, outcome=Outcome.UPDATED)
+        if done.outcome is Outcome.UNCHANGED and address_key(done.email) in changed
+        else done
+        for done in outcomes
+    ]
+
+
+_LEFT_OFF = (Outcome.SUPPRESSED, Outcome.UNSUBSCRIBED)
+
+
+def _remove_attributes(
+    connection: sa.Connection, emails: list[str], names: set[str], now: datetime
+) -> set[str]:
+    """Take the attributes ``names`` off these subscribers; the address keys that changed."""
+    found = connection.execute(
+        sa.select(subscribers.c.id, subscribers.c.email_key, subscribers.c.attributes).where(
+            subscribers.c.email_key.in_([address_key(email) for email in emails])
+        )
+    ).all()
+    changed = set()
+    for subscriber_id, key, stored in found:
+        kept = {name: value for name, value in (stored or {}).items() if name.lower() not in names}
+        if kept != stored:
+            changed.add(key)
+            connection.execute(
+                sa.update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(attributes=kept, updated_at=now)
+            )
+    return changed
 
 
 def find_subscribers(

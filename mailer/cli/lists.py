@@ -126,4 +126,7 @@ def delete_command(
 
 
 def register(app: typer.Typer) -> None:
+    from mailer.cli import list_changes
+
+    list_changes.register(lists_app)
     app.add_typer(lists_app, name="lists")

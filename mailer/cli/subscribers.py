@@ -65,7 +65,8 @@ def subscribers_command(
     )
 
 
-def _parse_attributes(pairs: list[str]) -> dict[str, AttributeValue]:
+def parse_attribute_options(pairs: list[str]) -> dict[str, AttributeValue]:
+    """``--attr KEY=VALUE`` options; ``KEY=`` gives an empty value, which removes it."""
     from mailer.audience.attributes import attribute_value, check_attribute_key
 
     attributes: dict[str, AttributeValue] = {}
@@ -86,7 +87,8 @@ def add_command(
     name: Annotated[str, typer.Option(help="The subscriber's name.")] = "",
     timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Asia/Shanghai.")] = "",
     attr: Annotated[
-        list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute; repeatable.")
+        list[str] | None,
+        typer.Option("--attr", help="KEY=VALUE attribute; KEY= removes it. Repeatable."),
     ] = None,
     confirmed: Annotated[
         bool, typer.Option("--confirmed", help="Skip double opt-in: they already agreed.")
@@ -99,6 +101,7 @@ def add_command(
     from mailer.audience.upsert import Outcome
     from mailer.services.confirmation import needs_confirmation
 
+    attributes = parse_attribute_options(attr or [])
     mailer = app_context(ctx).mailer
     asking = not confirmed and needs_confirmation(mailer, list_name)
     if asking:
@@ -109,8 +112,9 @@ def add_command(
         list_name,
         name=name,
         timezone=timezone,
-        attributes=_parse_attributes(attr or []),
+        attributes={key: value for key, value in attributes.items() if value},
         confirmed=confirmed,
+        remove_attributes=[key for key, value in attributes.items() if not value],
     )
     if as_json:
         print_json(
@@ -299,7 +303,8 @@ def forget_command(
 
 
 def register(app: typer.Typer) -> None:
-    from mailer.cli import subscriber_files
+    from mailer.cli import subscriber_edit, subscriber_files
 
+    subscriber_edit.register(subscribers_app)
     subscriber_files.register(subscribers_app)
     app.add_typer(subscribers_app, name="subscribers")
