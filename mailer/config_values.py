@@ -6,12 +6,14 @@ import ipaddress
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
-
 DAY_SECONDS = 86_400
 
 
 def check_email(value: str) -> str:
+    # Loaded here: its patterns take longer to compile than a short command runs, and only
+    # a config that sets an address needs them.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:

@@ -38,10 +38,17 @@ HEAVY = (
     "starlette",
     "mailer.delivery.sending",
     "mailer.render.pipeline",
+    "jinja2",
+    "lxml",
 )
 # The help needs neither the database nor the settings (pydantic is typer's own: it reads
 # the options with it).
 NOT_FOR_HELP = (*HEAVY, "sqlalchemy", "mailer.config")
+# A command loads its own module of the command line, not the others'.
+OTHER_COMMANDS = tuple(
+    f"mailer.cli.{name}"
+    for name in ("send", "campaigns", "subscribers", "serve", "worker", "emulate", "users")
+)
 
 
 @dataclass(frozen=True)
@@ -100,3 +107,27 @@ def test_recipients_help_lists_every_state_a_delivery_can_be_in() -> None:
     """The help of `campaigns recipients --status` keeps its own copy of the states (the
     tables would load SQLAlchemy): it must stay the ledger's list."""
     assert DELIVERY_STATUSES_SHOWN == DELIVERY_STATUSES
+
+
+def test_issues_loads_only_its_own_command(db_project: Project, cli: Cli) -> None:
+    """`mailer issues` reads the issue files and which lists each went to (the database):
+    neither the render pipeline nor the other commands' modules."""
+    assert cli("init").code == 0  # a database made on first use is migrated: alembic
+    run = run_fresh(db_project, "issues", "--json")
+    assert run.code == 0
+    assert [issue["number"] for issue in json.loads(run.out)] == [87, 88]
+    assert run.loaded(HEAVY) == []
+    assert run.loaded(OTHER_COMMANDS) == []
+    # Nor every table's definition (it reads one table), nor the address checks.
+    assert run.loaded(("mailer.db.tables", "email_validator")) == []
+    assert "mailer.cli.issues" in run.modules
+
+
+def test_help_lists_every_command_once_after_a_command_ran(project: Project, cli: Cli) -> None:
+    """In one process (as the tests and any tool that calls main() run it), a command first
+    and the help after: the help is the one a fresh process prints."""
+    assert cli("issues", "--json").code == 0
+    assert cli("lists", "--help").code == 0
+    help_after = cli("--help")
+    assert help_after.code == 0
+    assert help_after.out == run_fresh(project, "--help").out

@@ -1,15 +1,21 @@
 """The ``mailer`` command line: a thin face over the core modules.
 
-Exit codes: 0 ok, 1 the input or the state was wrong (the message says what and where), 2 usage.
+Exit codes (README's table says which command gives which):
+0 ok; 1 the input or the state was wrong, and the message on stderr says what and where (also:
+`check` found errors, a campaign did not finish sending, `serve`, `preview` or `emulate` found
+its port in use, a confirmation was answered no); 2 usage (click's own: an unknown command or
+option, a missing or malformed argument). No other code is used.
 
-Every command is registered at each start, so the command modules import the core inside the
-commands that use it: building the app loads typer and rich only, and a command loads what it
-needs (the render pipeline, alembic, the web server and the scheduler take half a second
-together). tests/test_cli_startup.py holds to it.
+Only the module of the command named is registered (all of them for the help or a word that
+is no command), and the command modules import the core inside the commands that use it: a
+command loads what it needs, not the render pipeline, alembic, the web server and the
+scheduler (half a second together) nor the other commands. tests/test_cli_startup.py holds to
+it.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,30 +23,11 @@ from typing import Annotated
 
 import typer
 
-from mailer.cli import (
-    audit,
-    campaigns,
-    check,
-    consent,
-    database,
-    emulate,
-    issues,
-    lists,
-    preview,
-    render,
-    schedules,
-    send,
-    serve,
-    subscribers,
-    tokens,
-    users,
-    worker,
-)
 from mailer.cli.argv_text import refuse_words_that_are_not_text
 from mailer.cli.context import AppContext, err_console
 from mailer.errors import MailerError
 
-app = typer.Typer(
+_app = typer.Typer(
     name="mailer",
     help="Write newsletter issues in Markdown; render, check, preview and send them.",
     no_args_is_help=True,
@@ -50,7 +37,7 @@ app = typer.Typer(
 )
 
 
-@app.callback()
+@_app.callback()
 def root(
     ctx: typer.Context,
     config: Annotated[
@@ -70,11 +57,69 @@ def root(
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (
-    render, preview, check, issues, database, lists, subscribers, send, campaigns, schedules,
-    emulate, worker, serve, users, tokens, audit, consent,
-):  # fmt: skip
-    module.register(app)
+# Each command module (mailer.cli.NAME), in the order the help lists them, with the
+# top-level commands it registers (consent adds `resubscribe` to `subscribers`).
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "render": ("render",),
+    "preview": ("preview",),
+    "check": ("check",),
+    "issues": ("issues",),
+    "database": ("init",),
+    "lists": ("lists",),
+    "subscribers": ("subscribers",),
+    "send": ("send", "test-send"),
+    "campaigns": ("campaigns",),
+    "schedules": ("schedules",),
+    "emulate": ("emulate",),
+    "worker": ("worker",),
+    "serve": ("serve",),
+    "users": ("users",),
+    "tokens": ("tokens",),
+    "audit": ("audit",),
+    "consent": ("suppressions", "subscribers"),
+}
+_HELP_ORDER = list(dict.fromkeys(name for names in COMMAND_MODULES.values() for name in names))
+_registered: set[str] = set()
+
+
+def _register(modules: list[str]) -> None:
+    """Register the command modules not registered yet (each once per process: some add
+    commands to another module's group), keeping the help's order whatever came first."""
+    for module in modules:
+        if module not in _registered:
+            importlib.import_module(f"mailer.cli.{module}").register(_app)
+            _registered.add(module)
+    _app.registered_commands.sort(key=lambda info: _HELP_ORDER.index(str(info.name)))
+    _app.registered_groups.sort(key=lambda info: _HELP_ORDER.index(str(info.name)))
+
+
+def _command_word(args: Sequence[str]) -> str | None:
+    """The command ``args`` name, when only --config comes before it (else None: the help,
+    or an unknown option, is about every command)."""
+    words = iter(args)
+    for word in words:
+        if word in ("-c", "--config"):
+            next(words, None)
+        elif not (word.startswith("--config=") or (word.startswith("-c") and word != "-c")):
+            return None if word.startswith("-") else word
+    return None
+
+
+def _modules_for(args: Sequence[str]) -> list[str]:
+    """The command modules a run of ``args`` needs: the one the command is in, else all.
+    Importing all of them and building every command's options takes longer than many a
+    command does its work."""
+    word = _command_word(args)
+    needed = [module for module, names in COMMAND_MODULES.items() if word in names]
+    return needed or list(COMMAND_MODULES)
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``mailer.cli.app``: the app with every command (for what reads the whole tree)."""
+    if name == "app":
+        _register(list(COMMAND_MODULES))
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _database_failure(exc: Exception, context: AppContext) -> MailerError | None:
@@ -91,7 +136,8 @@ def _database_failure(exc: Exception, context: AppContext) -> MailerError | None
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this directly)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    command = typer.main.get_command(app)
+    _register(_modules_for(args))
+    command = typer.main.get_command(_app)
     context = AppContext(config_path=None)
     # Standalone mode lets click print usage errors its own way (exit 2); it ends by raising
     # SystemExit, whose code is the answer.

@@ -17,8 +17,11 @@ def preview_command(
     to: Annotated[str | None, typer.Option("--to", help="Preview as this reader.")] = None,
 ) -> None:
     """Preview an issue in the browser."""
+    import contextlib
+
     import uvicorn
 
+    from mailer.cli.serve import listening_socket
     from mailer.content import find_issue
     from mailer.preview.app import preview_app
     from mailer.render.output import parse_reader
@@ -26,8 +29,12 @@ def preview_command(
     app = app_context(ctx)
     path = find_issue(issue, app.settings.paths.issues)
     web = preview_app(app.settings, path, parse_reader(app.mailer, to))
+    # Bound here, as `serve` does: a port in use is a one-line error and exit code 1.
+    listener = listening_socket(host, port)
     err_console().print(f"Previewing {path} at http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    config = uvicorn.Config(web, host=host, port=port, log_level="warning")
+    with listener, contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[listener])
 
 
 def register(app: typer.Typer) -> None:

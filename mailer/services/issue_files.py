@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from mailer.app import Mailer
-from mailer.audience.named_address import NamedAddress, named_address
 from mailer.content import MAX_ISSUE_NUMBER, issue_files
-from mailer.db.tables import campaigns
 from mailer.errors import ConflictError, FieldError, MailerError, NotFoundError
+
+if TYPE_CHECKING:
+    from mailer.audience.named_address import NamedAddress
 
 MAX_TEST_ADDRESSES = 5
 NUMBER_DIGITS = len(str(MAX_ISSUE_NUMBER))
@@ -50,6 +52,11 @@ def issue_path(issues_dir: Path, number: int) -> Path:
 
 def sent_lists(engine: sa.Engine) -> dict[int, list[str]]:
     """For each issue number, the lists a campaign of it started sending to, by name."""
+    # The three columns named here, not mailer.db.tables: `mailer issues` reads this, and
+    # loading every table's definition would be most of its start-up time.
+    campaigns = sa.table(
+        "campaigns", sa.column("issue_number"), sa.column("list_name"), sa.column("started_at")
+    )
     query = (
         sa.select(campaigns.c.issue_number, campaigns.c.list_name)
         .where(campaigns.c.started_at.is_not(None))
@@ -66,6 +73,8 @@ def sent_lists(engine: sa.Engine) -> dict[int, list[str]]:
 def readers_of(texts: Sequence[str], field: str = "to") -> list[NamedAddress]:
     """The readers ``texts`` name (each ``email`` or ``Name <email>``, held to the rules an
     import applies), one per address however written; one to five of them."""
+    from mailer.audience.named_address import named_address
+
     readers: dict[str, NamedAddress] = {}
     for text in texts:
         reader = named_address(text.strip(), field)
