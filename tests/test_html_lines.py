@@ -8,6 +8,8 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from playwright.sync_api import Browser
 
 from mailer.content import load_issue
@@ -34,6 +36,10 @@ def assert_only_spaces_became_newlines(before: str, after: str) -> None:
     assert all(before[i] in " \t" and after[i] == "\n" for i in changed), [
         before[i - 20 : i + 20] for i in changed if after[i] != "\n"
     ]
+
+
+def text(element: lxml.html.HtmlElement) -> str:
+    return "".join(map(str, element.itertext()))
 
 
 def shape(html: str) -> list[tuple[str, dict[str, str], str, str]]:
@@ -92,6 +98,43 @@ def test_what_a_break_would_change_is_kept_whole() -> None:
 def test_short_lines_are_left_as_they_are() -> None:
     html = "<p>one two</p>\n<p>three</p>"
     assert wrap_html(html, width=40) is html
+
+
+_WORDS = st.text(alphabet="ab é<>&\"'", min_size=0, max_size=30).map(
+    lambda text: text.replace("<", "&lt;").replace(">", "&gt;").replace("&", "&amp;")
+)
+_ATTRIBUTES = st.lists(
+    st.tuples(st.sampled_from(["title", "style", "class", "href"]), _WORDS), max_size=3
+).map(lambda pairs: "".join(f' {name}="{value.replace(chr(34), "")}"' for name, value in pairs))
+_TAGS = st.sampled_from(["p", "div", "span", "b", "td", "pre", "textarea"])
+
+
+def _element(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.tuples(_TAGS, _ATTRIBUTES, st.lists(children, max_size=4)).map(
+        lambda parts: f"<{parts[0]}{parts[1]}>{''.join(parts[2])}</{parts[0]}>"
+    )
+
+
+_FRAGMENTS = st.recursive(
+    _WORDS | st.just("<!--[if mso | IE]><table><tr><td><![endif]-->") | st.just("<br />"),
+    _element,
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_FRAGMENTS, min_size=1, max_size=6), st.integers(min_value=10, max_value=120))
+def test_any_document_keeps_its_shape_and_its_preformatted_text(
+    fragments: list[str], width: int
+) -> None:
+    html = "<!doctype html><html><body>" + "".join(fragments) + "</body></html>"
+    wrapped = wrap_html(html, width=width)
+    assert_only_spaces_became_newlines(html, wrapped)
+    assert shape(wrapped) == shape(html)
+    for name in ("pre", "textarea"):
+        before = lxml.html.document_fromstring(html).iter(name)
+        after = lxml.html.document_fromstring(wrapped).iter(name)
+        assert [text(e) for e in before] == [text(e) for e in after]
 
 
 def _screenshot(browser: Browser, html: str, path: Path, scheme: str) -> bytes:

@@ -13,8 +13,9 @@ HTML reads as any other whitespace:
   ``break-spaces`` style).
 
 Comments (Outlook's ``<!--[if mso]>`` markers among them), ``<style>``, ``<script>`` and
-``<pre>`` elements, and attribute values are kept whole, so one of those longer than
-``width`` stays on a line of its own length.
+``<textarea>`` elements, and attribute values are kept whole, so one of those longer than
+``width`` stays on a line of its own length; so is the text of a ``pre`` (only the inside of
+a tag in it may break).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import re
 HTML_LINE_WIDTH = 200
 
 _TOKEN = re.compile(
-    # Elements whose content is kept exactly as written, tags and all.
-    r"(?P<raw><(?P<raw_name>style|script|pre|textarea)\b(?:\"[^\"]*\"|'[^']*'|[^>\"'])*>"
+    # Elements whose content is text kept exactly as written.
+    r"(?P<raw><(?P<raw_name>style|script|textarea)\b(?:\"[^\"]*\"|'[^']*'|[^>\"'])*>"
     r".*?</(?P=raw_name)\s*>)"
     # Outlook's conditional comments: their markers are kept whole, what they hold is HTML.
     r"|(?P<marker><!--\[if[^\]]*\]>(?:<!-->)?|(?:<!--)?<!\[endif\]-->)"
@@ -101,7 +102,7 @@ class _Pieces:
             self.preserving.pop()
         elif not closing and name not in _VOID and not text.endswith("/>"):
             same_as_open = bool(self.preserving) and self.preserving[-1] == name
-            if same_as_open or _PRESERVING_STYLE.search(text):
+            if same_as_open or name == "pre" or _PRESERVING_STYLE.search(text):
                 self.preserving.append(name)
         self.add_spaced(text, _TAG_SPACE)
 
