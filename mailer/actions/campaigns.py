@@ -34,6 +34,7 @@ from mailer.delivery.campaign_states import (
 )
 from mailer.delivery.campaigns import Campaign, CampaignNotFound
 from mailer.delivery.ledger_listing import RecipientRow
+from mailer.delivery.send_guards import AlreadySent, DraftIssue
 from mailer.delivery.sending import SendPlan
 from mailer.errors import ConflictError, FieldError, MailerError, NotFoundError
 from mailer.events import report
@@ -64,6 +65,10 @@ class SendRequest:
     at: str | None = None
     timezone: str | None = None
     local_time: str | None = None
+    again: bool = False
+    """Send even though the list got the issue already (or will: see ``send_guards``)."""
+    allow_draft: bool = False
+    """Send even though the issue's front matter marks it a draft."""
 
 
 @dataclass(frozen=True)
@@ -160,9 +165,18 @@ def plan_request(mailer: Mailer, principal: Principal, asked: SendRequest) -> Se
         )
     service.check_transport(mailer, mailer.settings.transport.default)
     try:
-        return sends.plan(mailer, str(issue_file), asked.list_name, segment=asked.segment or None)
-    except FieldError:
+        return sends.plan(
+            mailer,
+            str(issue_file),
+            asked.list_name,
+            segment=asked.segment or None,
+            again=asked.again,
+            allow_draft=asked.allow_draft,
+        )
+    except (FieldError, AlreadySent):  # AlreadySent: a conflict the face words (``again``)
         raise
+    except DraftIssue as exc:  # sent anyway with ``allow_draft``
+        raise FieldError("allow_draft", str(exc)) from None
     except MailerError as exc:  # the issue has errors (what `mailer check` finds)
         raise FieldError("issue", str(exc), str(asked.issue)) from None
 

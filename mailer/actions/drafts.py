@@ -102,7 +102,9 @@ def change_draft(
         issue=changes.get("issue", before.issue_number),
         list_name=changes.get("list", before.list_name),
         segment=changes.get("segment", before.segment),
-        **{field: changes.get(field) for field in TIME_FIELDS},
+        at=changes.get("at"),
+        timezone=changes.get("timezone"),
+        local_time=changes.get("local_time"),
     )
     if any(field in changes for field in TIME_FIELDS):
         when = _when(mailer, asked)
@@ -133,12 +135,19 @@ def delete_draft(mailer: Mailer, principal: Principal, campaign_id: int) -> None
     record_campaign(mailer, principal, "draft_delete", before, _detail(before))
 
 
-def send_draft(mailer: Mailer, principal: Principal, campaign_id: int) -> Created:
+def send_draft(
+    mailer: Mailer,
+    principal: Principal,
+    campaign_id: int,
+    *,
+    again: bool = False,
+    allow_draft: bool = False,
+) -> Created:
     """Send the draft now (``mailer worker`` sends it): planned as a new campaign is, its
-    audience taken now."""
+    audience taken now; ``again`` and ``allow_draft`` as for a new campaign."""
     principal.require(Permission.SEND)
     draft = _draft(mailer, campaign_id, EditorAction.send)
-    plan = plan_request(mailer, principal, _request(draft.campaign))
+    plan = plan_request(mailer, principal, _request(draft.campaign, again, allow_draft))
     campaign = drafts.send(mailer, draft, plan)
     detail = _detail(campaign) | {"from": "draft", "recipients": plan.recipients}
     record_campaign(mailer, principal, "send", campaign, detail)
@@ -153,12 +162,15 @@ def schedule_draft(
     at: str | None = None,
     timezone: str | None = None,
     local_time: str | None = None,
+    again: bool = False,
+    allow_draft: bool = False,
 ) -> Created:
     """Schedule the draft: at the time given here, else at its own (a FieldError for ``at``
-    when it has none, or when that time has passed)."""
+    when it has none, or when that time has passed); ``again`` and ``allow_draft`` as for a
+    new campaign."""
     principal.require(Permission.SEND)
     draft = _draft(mailer, campaign_id, EditorAction.schedule)
-    asked = _request(draft.campaign)
+    asked = _request(draft.campaign, again, allow_draft)
     if at is not None or timezone is not None or local_time is not None:
         retimed = SendRequest(asked.issue, asked.list_name, None, at, timezone, local_time)
         when = _when(mailer, retimed)
@@ -191,8 +203,14 @@ def _draft(mailer: Mailer, campaign_id: int, action: EditorAction) -> Draft:
     return found
 
 
-def _request(campaign: Campaign) -> SendRequest:
-    return SendRequest(campaign.issue_number, campaign.list_name, campaign.segment)
+def _request(campaign: Campaign, again: bool = False, allow_draft: bool = False) -> SendRequest:
+    return SendRequest(
+        campaign.issue_number,
+        campaign.list_name,
+        campaign.segment,
+        again=again,
+        allow_draft=allow_draft,
+    )
 
 
 def _detail(campaign: Campaign) -> dict[str, Any]:

@@ -9,7 +9,8 @@ the campaign sending, and its counts show the progress."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from mailer.db.tables import DELIVERY_STATUSES
 from mailer.delivery.campaign_states import EditorAction
 from mailer.delivery.campaigns import Campaign
 from mailer.delivery.ledger_listing import RecipientRow
+from mailer.delivery.send_guards import AlreadySent
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 CampaignManager = Annotated[Principal, Depends(authorized(Permission.MANAGE_CAMPAIGNS))]
@@ -57,6 +59,22 @@ Timezone = Annotated[
         json_schema_extra=ONE_LINE,
     ),
     AfterValidator(one_line),
+]
+
+Again = Annotated[
+    bool,
+    Field(
+        description="Send even though the list got the issue already, or a campaign of it to "
+        "the list is scheduled, sending, paused or failed (without it: 409 naming that "
+        "campaign). Cancelled and missed campaigns and test sends do not count."
+    ),
+]
+AllowDraft = Annotated[
+    bool,
+    Field(
+        description="Send even though the issue's front matter says `status: draft` (or has "
+        "no status line); without it: 422 for `allow_draft` naming the file and the line."
+    ),
 ]
 
 
@@ -137,6 +155,8 @@ class CampaignIn(BaseModel):
         description="Save it as a draft instead (a token that edits issues): nothing is sent "
         "or due, its time is a plan; `POST /campaigns/{id}/send` or `/schedule` sends it.",
     )
+    again: Again = False
+    allow_draft: AllowDraft = False
 
 
 class RescheduleIn(BaseModel):
@@ -167,6 +187,15 @@ class RecipientOut(BaseModel):
             batch=row.batch_id,
             updated_at=row.updated_at,
         )
+
+
+@contextmanager
+def again_said() -> Iterator[None]:
+    """A send the list got already is a 409 that says which field sends it anyway."""
+    try:
+        yield
+    except AlreadySent as exc:
+        raise AlreadySent(exc.campaign_id, f"{exc}; `again: true` sends it anyway") from None
 
 
 def _after(cursors: Cursors, cursor: str | None) -> int | None:
@@ -215,11 +244,14 @@ def post_campaign(
         at=body.at,
         timezone=body.timezone,
         local_time=body.local_time,
+        again=body.again,
+        allow_draft=body.allow_draft,
     )
     if body.draft:  # the actions layer asks for the permission each needs
         made = draft_actions.create_draft(mailer, principal, asked)
     else:
-        made = actions.create_campaign(mailer, principal, asked).campaign
+        with again_said():
+            made = actions.create_campaign(mailer, principal, asked).campaign
     where = request.app.url_path_for("get_campaign", campaign_id=str(made.id))
     response.headers["Location"] = request.scope.get("root_path", "") + where
     return CampaignOut.of(made)

@@ -14,7 +14,16 @@ from mailer.accounts.roles import Permission, Principal
 from mailer.actions import drafts as actions
 from mailer.actions.campaigns import ISSUE_MAX
 from mailer.api.auth import AppMailer, authorized
-from mailer.api.campaigns import INPUT, At, CampaignId, CampaignOut, Timezone
+from mailer.api.campaigns import (
+    INPUT,
+    Again,
+    AllowDraft,
+    At,
+    CampaignId,
+    CampaignOut,
+    Timezone,
+    again_said,
+)
 from mailer.api.lists import NAME_PATTERN
 from mailer.api.problems import problem_responses
 from mailer.api.text import ONE_LINE, one_line
@@ -54,10 +63,17 @@ class DraftChange(BaseModel):
     local_time: LocalTime | None = None
 
 
-class ScheduleIn(BaseModel):
-    """When to send the draft; nothing given (or no body): at the draft's own time."""
+class SendIn(BaseModel):
+    """Whether to send it anyway (no body: neither)."""
 
     model_config = INPUT
+    again: Again = False
+    allow_draft: AllowDraft = False
+
+
+class ScheduleIn(SendIn):
+    """When to send the draft; nothing given (or no body): at the draft's own time."""
+
     at: At | None = None
     timezone: Timezone | None = None
     local_time: LocalTime | None = None
@@ -103,9 +119,14 @@ def delete_campaign(mailer: AppMailer, principal: Editor, campaign_id: CampaignI
     responses=CHANGE_RESPONSES,
 )
 def post_campaign_send(
-    mailer: AppMailer, principal: Sender, campaign_id: CampaignId
+    mailer: AppMailer, principal: Sender, campaign_id: CampaignId, body: SendIn | None = None
 ) -> CampaignOut:
-    return CampaignOut.of(actions.send_draft(mailer, principal, campaign_id).campaign)
+    asked = body or SendIn()
+    with again_said():
+        sent = actions.send_draft(
+            mailer, principal, campaign_id, again=asked.again, allow_draft=asked.allow_draft
+        )
+    return CampaignOut.of(sent.campaign)
 
 
 @router.post(
@@ -123,12 +144,15 @@ def post_campaign_schedule(
     body: ScheduleIn | None = None,
 ) -> CampaignOut:
     asked = body or ScheduleIn()
-    done = actions.schedule_draft(
-        mailer,
-        principal,
-        campaign_id,
-        at=asked.at,
-        timezone=asked.timezone,
-        local_time=asked.local_time,
-    )
+    with again_said():
+        done = actions.schedule_draft(
+            mailer,
+            principal,
+            campaign_id,
+            at=asked.at,
+            timezone=asked.timezone,
+            local_time=asked.local_time,
+            again=asked.again,
+            allow_draft=asked.allow_draft,
+        )
     return CampaignOut.of(done.campaign)

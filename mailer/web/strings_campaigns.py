@@ -47,6 +47,14 @@ class CampaignText:
     at_placeholder: str = "tomorrow 09:00"
     timezone_label: str = "Time zone of that time"
     local_time_label: str = "Time of day (HH:MM)"
+    again_label: str = "Send even if the list got this issue already"
+    already_sent: str = (
+        "{problem}. Tick “Send even if the list got this issue already” to send it anyway."
+    )
+    allow_draft_label: str = "Send even if the issue is marked a draft"
+    draft_issue: str = (
+        "{problem}. Tick “Send even if the issue is marked a draft” to send it anyway."
+    )
     create_button: str = "Send or schedule"
     draft_button: str = "Save as draft"
     draft_note: str = (

@@ -25,6 +25,7 @@ from mailer.actions import drafts as draft_actions
 from mailer.actions import lists as list_actions
 from mailer.app import Mailer
 from mailer.delivery.campaign_states import DRAFT_ACTIONS, EditorAction
+from mailer.delivery.send_guards import AlreadySent
 from mailer.errors import ConflictError, FieldError, FieldErrors, MailerError, NotFoundError
 from mailer.scheduling.one_off import local_and_utc
 from mailer.web.admin._guard import PREFIX, requires, site_path
@@ -34,7 +35,17 @@ from mailer.web.admin.login import MAX_FIELD
 from mailer.web.strings import STRINGS
 
 PATH = f"{PREFIX}/campaigns"
-FIELDS = ("issue", "list", "segment", "when", "at", "timezone", "local_time")
+FIELDS = (
+    "issue",
+    "list",
+    "segment",
+    "when",
+    "at",
+    "timezone",
+    "local_time",
+    "again",
+    "allow_draft",
+)
 MAX_ID = 2**31 - 1
 
 
@@ -156,6 +167,8 @@ def send_request(values: dict[str, str]) -> actions.SendRequest:
         at=values["at"] or None if when != "now" else None,
         timezone=values["timezone"] or None if when == "at" else None,
         local_time=(values["local_time"] or "") if when == "local" else None,
+        again=bool(values["again"]),
+        allow_draft=bool(values["allow_draft"]),
     )
     if when == "at" and asked.at is None:
         raise FieldError("at", "give the time to send it")
@@ -172,6 +185,9 @@ def _create(request: Request, values: dict[str, str], drafting: bool) -> Respons
             campaign_id = actions.create_campaign(mailer, principal, asked).campaign.id
     except Forbidden as refused:
         return forbidden_page(request, refused)
+    except AlreadySent as exc:  # 409, with the box that sends it anyway
+        errors = {"again": STRINGS.campaigns.already_sent.format(problem=exc)}
+        return _new_page(request, values, errors, status=409)
     except MailerError as exc:
         return _new_page(request, values, _field_errors(exc), status=422)
     where = site_path(request, f"{PATH}/{campaign_id}")

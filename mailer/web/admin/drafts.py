@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,6 +20,7 @@ from mailer.actions import campaigns as campaign_actions
 from mailer.actions import drafts as actions
 from mailer.app import Mailer
 from mailer.delivery.campaigns import Campaign
+from mailer.delivery.send_guards import AlreadySent
 from mailer.errors import ConflictError, FieldError, MailerError, NotFoundError
 from mailer.web.admin._guard import requires, site_path
 from mailer.web.admin._session import principal_of
@@ -61,6 +63,13 @@ def _refused(request: Request, exc: MailerError) -> Response:
     if isinstance(exc, NotFoundError):
         return _campaign_page(request)  # the page says there is no such campaign
     status = 409 if isinstance(exc, ConflictError) else 422 if isinstance(exc, FieldError) else 400
+    if isinstance(exc, AlreadySent):
+        return _campaign_page(
+            request, error=STRINGS.campaigns.already_sent.format(problem=exc), status=status
+        )
+    if isinstance(exc, FieldError) and exc.field == "allow_draft":
+        problem = STRINGS.campaigns.draft_issue.format(problem=exc.problem)
+        return _campaign_page(request, error=problem, status=status)
     return _campaign_page(request, error=str(exc), status=status)
 
 
@@ -113,14 +122,23 @@ def _delete(request: Request) -> Response:
     return RedirectResponse(site_path(request, PATH), status_code=303)
 
 
+def _anyway(form: FormData | dict[str, str]) -> dict[str, bool]:
+    """The boxes that send it anyway: ticked is any value, unticked is not sent at all."""
+    return {name: bool(form.get(name)) for name in ("again", "allow_draft")}
+
+
 @requires(Permission.SEND)
 async def send(request: Request) -> Response:
-    return await run_in_threadpool(_send, request)
+    async with request.form() as form:
+        anyway = _anyway(form)
+    return await run_in_threadpool(_send, request, anyway)
 
 
-def _send(request: Request) -> Response:
+def _send(request: Request, anyway: dict[str, bool]) -> Response:
     try:
-        sent = actions.send_draft(_mailer(request), principal_of(request), _campaign_id(request))
+        sent = actions.send_draft(
+            _mailer(request), principal_of(request), _campaign_id(request), **anyway
+        )
     except MailerError as exc:
         return _refused(request, exc)
     text = STRINGS.campaigns.done_text("send")
@@ -131,10 +149,11 @@ def _send(request: Request) -> Response:
 async def schedule(request: Request) -> Response:
     async with request.form() as form:
         values = _values(form)
-    return await run_in_threadpool(_schedule, request, values)
+        anyway = _anyway(form)
+    return await run_in_threadpool(_schedule, request, values, anyway)
 
 
-def _schedule(request: Request, values: dict[str, str]) -> Response:
+def _schedule(request: Request, values: dict[str, str], anyway: dict[str, bool]) -> Response:
     at, local_time = values["at"] or None, values["local_time"] or None
     # The zone is always filled in: it says something only with a time.
     timezone = values["timezone"] or None if at else None
@@ -146,6 +165,7 @@ def _schedule(request: Request, values: dict[str, str]) -> Response:
             at=at,
             timezone=timezone,
             local_time=local_time,
+            **anyway,
         )
     except MailerError as exc:
         return _refused(request, exc)
