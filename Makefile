@@ -32,8 +32,13 @@ demo: $(STAMP)
 	  $(BIN)/mailer render $$issue --format eml -o out/$$name.eml || exit 1; \
 	done
 	@echo "Rendered the sample issues into $$(pwd)/out/ - open the .html files in a browser."
-	@MAILER_NEWSLETTER_POSTAL_ADDRESS="$(DEMO_POSTAL_ADDRESS)" MAILER_NEWSLETTER_BASE_URL="$(DEMO_BASE_URL)" \
-	  $(BIN)/mailer send 87 --list sample --transport outbox --yes
+	@if $(BIN)/mailer issues --json | $(BIN)/python -c 'import json, sys; \
+	    sys.exit(not any(e["number"] == 87 and "sample" in e["sent_to"] for e in json.load(sys.stdin)))'; then \
+	  echo "#87 went to the list sample already (see mailer issues); not sent again."; \
+	else \
+	  MAILER_NEWSLETTER_POSTAL_ADDRESS="$(DEMO_POSTAL_ADDRESS)" MAILER_NEWSLETTER_BASE_URL="$(DEMO_BASE_URL)" \
+	    $(BIN)/mailer send 87 --list sample --transport outbox --yes; \
+	fi
 	@echo "Serve the pages the mail links to (unsubscribe, preferences, archive) with:"
 	@echo "  MAILER_NEWSLETTER_BASE_URL=$(DEMO_BASE_URL) $(BIN)/mailer serve --port 8080"
 	@echo "then open $(DEMO_BASE_URL)/ in a browser (Ctrl+C stops the server)."

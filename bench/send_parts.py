@@ -137,7 +137,9 @@ host = "{url}"
         The emulator is reset first, so "received" and "duplicates" are this send's alone."""
         emulator.reset()
         sent = run_measured(
-            mailer(self.config, "send", ISSUE, "--list", "bench", "--yes", "--json"), env=self.env
+            # --again: each send is one more campaign of the issue to the same list.
+            mailer(self.config, "send", ISSUE, "--list", "bench", "--again", "--yes", "--json"),
+            env=self.env,
         )
         received = emulator.summary()
         campaign = json.loads(sent.pop("stdout"))

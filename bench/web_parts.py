@@ -297,7 +297,9 @@ class SendLoop:
 def send_once(project: Project, issue: str, list_name: str) -> dict[str, Any]:
     started = time.monotonic()
     sent = run_measured(
-        mailer(project.config, "send", issue, "--list", list_name, "--yes", "--json"), env=ENV
+        # --again: the loop sends the issue to each list over and over, on purpose.
+        mailer(project.config, "send", issue, "--list", list_name, "--again", "--yes", "--json"),
+        env=ENV,
     )
     campaign = json.loads(sent["stdout"])
     recipients = campaign["counts"]["sent"]

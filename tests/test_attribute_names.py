@@ -57,7 +57,7 @@ def test_templates_read_attributes_under_any_capitalisation(
     db_project.write_issue(
         "0090-hello.md",
         "---\nnumber: 90\ntitle: Hello\nsubject: Hello readers\npreheader: A short one.\n"
-        "date: 2026-11-23\ntemplate: feature\n---\n"
+        "date: 2026-11-23\ntemplate: feature\nstatus: ready\n---\n"
         "From {{ subscriber.attributes.City }} and {{ subscriber.attributes.city }}.\n",
     )
     assert _import(weekly, db_project, "email,CITY\na@example.com,Paris\n").code == 0

@@ -94,7 +94,7 @@ def test_deleting_a_list_says_first_what_goes_with_it(
     sent: Sent, db_project: Project, mailer: Mailer
 ) -> None:
     add_account(db_project, ADMIN, Role.ADMIN)
-    plan = sends.plan(mailer, "87", "weekly")
+    plan = sends.plan(mailer, "87", "weekly", again=True)  # 87 went to weekly already
     at = sends.send_time(mailer, "+2h")
     assert at is not None
     waiting = sends.schedule(mailer, plan, at)

@@ -84,7 +84,9 @@ def test_one_click_as_a_mail_client_sends_it_unsubscribes_with_a_200(
     )
     assert again.status_code == 200 and weekly(cli, "ada@example.com") == "unsubscribed"
     # The next campaign skips them.
-    result = cli("send", "87", "--list", "weekly", "--transport", "outbox", "--yes", "--json")
+    result = cli(
+        "send", "87", "--list", "weekly", "--again", "--transport", "outbox", "--yes", "--json"
+    )
     assert result.code == 0, result.err
     assert set(_links(db_project, json.loads(result.out)["id"])) == {"cy@example.com"}
 
