@@ -130,7 +130,7 @@ def test_a_listmonk_export_reads_its_attributes_and_keeps_out_the_blocklisted(
         (
             3,
             "blocked@example.com",
-            "blocklisted in the tool it was exported from (status 'blocklisted'); not imported",
+            "not mailed in the tool it was exported from (status 'blocklisted'); not imported",
         )
     ]
     # uuid, status and the dates are listmonk's own: not attributes here.
@@ -139,6 +139,9 @@ def test_a_listmonk_export_reads_its_attributes_and_keeps_out_the_blocklisted(
         {"city": "Beijing", "plan_tier": "2", "tags": ["ai", "chips"]},
     )
     assert stored(weekly, "plain@example.com") == ("", {})
+    # Told to, the import takes them in all the same.
+    assert imported(weekly, "subscribers.csv", "--map", "status=")["imported"] == 1
+    assert stored(weekly, "blocked@example.com") == ("Blocked", {})
 
 
 def test_a_bad_attributes_cell_rejects_its_row(db_project: Project, weekly: Cli) -> None:

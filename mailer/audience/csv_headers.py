@@ -8,7 +8,8 @@ Names are compared ignoring case, spaces, ``_``, ``-`` and ``.``, so ``Email Add
   as attributes (``phone_number``...). A filled ``UNSUB_TIME`` or ``CLEAN_TIME`` (the export
   of unsubscribed or cleaned members) keeps the row out.
 - listmonk's export (``uuid,email,name,attributes,status,created_at,updated_at``): the
-  ``attributes`` JSON object becomes attributes, a ``blocklisted`` status keeps the row out,
+  ``attributes`` JSON object becomes attributes, a ``blocklisted`` or ``disabled`` status keeps
+  the row out,
   ``uuid``, ``created_at`` and ``updated_at`` are listmonk's own and are ignored.
 - Common spellings: ``mail``, ``firstname``, ``Given name``, ``surname``, ``Full name``...
 
@@ -68,7 +69,8 @@ _MAILCHIMP_REFUSALS = {
     "cleantime": "cleaned (the address bounced) in the tool it was exported from",
 }
 _LISTMONK_OWN = ("uuid", "createdat", "updatedat")
-_LISTMONK_BLOCKED = frozenset({"blocklisted"})
+# listmonk mails neither (an ``--map status=`` takes them in all the same).
+_LISTMONK_BLOCKED = frozenset({"blocklisted", "disabled"})
 
 
 def check_map_field(field: str) -> str:
@@ -98,7 +100,7 @@ def _guessed(name: str, listmonk: bool) -> str | Refusal:
     if listmonk and low == "attributes":
         return JSON_ATTRIBUTES
     if listmonk and low == "status":
-        return Refusal(name, "blocklisted in the tool it was exported from", _LISTMONK_BLOCKED)
+        return Refusal(name, "not mailed in the tool it was exported from", _LISTMONK_BLOCKED)
     if low in _MAILCHIMP_REFUSALS:
         return Refusal(name, _MAILCHIMP_REFUSALS[low])
     if low in KNOWN_NAMES:
