@@ -132,18 +132,41 @@ def _value_reader(part: Part, name: str) -> Callable[[Recipient], str]:
     return read
 
 
-class _Conditional(NamedTuple):
-    """A value tested per reader: which branch a recipient gets."""
+class _Conditional:
+    """A value tested per reader: which branch a recipient gets. Built once per send and read
+    for every recipient, so the reads are prepared: a branch without merge fields is its text."""
 
-    name: str
-    field: str
-    negated: bool
-    shown: MergeTemplate
-    otherwise: MergeTemplate
+    __slots__ = ("_fields", "_otherwise", "_shown", "_value", "field", "name", "negated")
+
+    def __init__(
+        self, name: str, field: str, negated: bool, shown: MergeTemplate, otherwise: MergeTemplate
+    ) -> None:
+        self.name, self.field, self.negated = name, field, negated
+        self._fields = field, shown.fields, otherwise.fields
+        self._value = _value_reader(TEXT_PART, field)
+        self._shown = _branch(shown)
+        self._otherwise = _branch(otherwise)
+
+    @property
+    def fields(self) -> frozenset[str]:
+        field, shown, otherwise = self._fields
+        return frozenset({field}) | shown | otherwise
 
     def read(self, recipient: Recipient) -> str:
-        chosen = bool(recipient.value(self.field).strip()) != self.negated
-        return (self.shown if chosen else self.otherwise).personalize(recipient)
+        if bool(self._value(recipient).strip()) != self.negated:
+            return self._shown(recipient)
+        return self._otherwise(recipient)
+
+
+def _branch(template: MergeTemplate) -> Callable[[Recipient], str]:
+    """How to fill a branch, short for the usual ones: a fallback text, or one field in text."""
+    if not template.slots:
+        text = template.fill([])
+        return lambda _: text
+    if len(template.slots) == 1:
+        (before, after), (read,) = template._literals, template._readers
+        return lambda recipient: before + read(recipient) + after
+    return template.personalize
 
 
 _Item = tuple[Part, str] | _Conditional
@@ -232,7 +255,7 @@ class MergeTemplate:
         fields: set[str] = set()
         for item in items:
             if isinstance(item, _Conditional):
-                fields |= {item.field} | item.shown.fields | item.otherwise.fields
+                fields |= item.fields
             else:
                 fields.add(item[1])
         self._fields = frozenset(fields)
