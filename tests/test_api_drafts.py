@@ -93,7 +93,8 @@ def test_a_token_that_may_send_sends_or_schedules_a_draft(api: Api) -> None:
         gone = assert_problem(client.delete(f"/campaigns/{sent['id']}"), 409)
         assert "only a draft campaign can be deleted" in gone["detail"]
 
-        scheduled = client.post(f"/campaigns/{timed['id']}/schedule")  # no body: its own time
+        # No time given: its own. "again": the first draft's send went to weekly just now.
+        scheduled = client.post(f"/campaigns/{timed['id']}/schedule", json={"again": True})
         assert scheduled.status_code == 200, scheduled.text
         assert scheduled.json()["status"] == "scheduled"
         assert scheduled.json()["scheduled_at"] == timed["scheduled_at"]

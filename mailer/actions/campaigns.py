@@ -147,9 +147,11 @@ def create_campaign(mailer: Mailer, principal: Principal, asked: SendRequest) ->
     return Created(campaign, when is not None, plan.recipients)
 
 
-def plan_request(mailer: Mailer, principal: Principal, asked: SendRequest) -> SendPlan:
+def plan_request(
+    mailer: Mailer, principal: Principal, asked: SendRequest, draft_id: int | None = None
+) -> SendPlan:
     """The send planned by the core, each refusal naming the field it is about (the time
-    aside: ``asked``'s issue, list and segment)."""
+    aside: ``asked``'s issue, list and segment); ``draft_id``: the draft being sent."""
     if not 1 <= asked.issue <= ISSUE_MAX:
         raise FieldError("issue", f"give an issue number from 1 to {ISSUE_MAX}", str(asked.issue))
     try:  # a number only: a path would let a request read any file on the server
@@ -172,6 +174,7 @@ def plan_request(mailer: Mailer, principal: Principal, asked: SendRequest) -> Se
             segment=asked.segment or None,
             again=asked.again,
             allow_draft=asked.allow_draft,
+            draft_id=draft_id,
         )
     except (FieldError, AlreadySent):  # AlreadySent: a conflict the face words (``again``)
         raise

@@ -147,7 +147,8 @@ def send_draft(
     audience taken now; ``again`` and ``allow_draft`` as for a new campaign."""
     principal.require(Permission.SEND)
     draft = _draft(mailer, campaign_id, EditorAction.send)
-    plan = plan_request(mailer, principal, _request(draft.campaign, again, allow_draft))
+    asked = _request(draft.campaign, again, allow_draft)
+    plan = plan_request(mailer, principal, asked, draft_id=campaign_id)
     campaign = drafts.send(mailer, draft, plan)
     detail = _detail(campaign) | {"from": "draft", "recipients": plan.recipients}
     record_campaign(mailer, principal, "send", campaign, detail)
@@ -178,7 +179,7 @@ def schedule_draft(
         when = drafts.planned_time(mailer, draft.campaign)
     if when is None:
         raise FieldError("at", "give the time to send it: the draft has none")
-    plan = plan_request(mailer, principal, asked)
+    plan = plan_request(mailer, principal, asked, draft_id=campaign_id)
     campaign = drafts.schedule(mailer, draft, plan, when)
     detail = _detail(campaign) | {"from": "draft", "recipients": plan.recipients}
     record_campaign(mailer, principal, "schedule", campaign, detail)

@@ -38,14 +38,19 @@ class DraftIssue(LocatedError):
     """The issue's front matter marks it a draft (or says nothing, which makes it one)."""
 
 
-def earlier_campaign(connection: sa.Connection, issue_number: int, list_id: int) -> Campaign | None:
-    """The newest campaign of the issue to the list that counts as the list having got it."""
+def earlier_campaign(
+    connection: sa.Connection, issue_number: int, list_id: int, sending: int | None = None
+) -> Campaign | None:
+    """The newest campaign of the issue to the list that counts as the list having got it;
+    never ``sending`` itself (a draft being sent, which a race may have sent meanwhile: that
+    refusal is its state's)."""
     found = connection.execute(
         sa.select(campaigns.c.id)
         .where(
             campaigns.c.issue_number == issue_number,
             campaigns.c.list_id == list_id,
             campaigns.c.status.in_([state.value for state in TAKEN]),
+            campaigns.c.id != (sending or 0),
         )
         .order_by(campaigns.c.id.desc())
         .limit(1)
@@ -71,12 +76,18 @@ def _state(campaign: Campaign, zone: str) -> str:
 
 
 def check_not_sent(
-    engine: sa.Engine, issue_number: int, list_id: int, list_name: str, zone: str
+    engine: sa.Engine,
+    issue_number: int,
+    list_id: int,
+    list_name: str,
+    zone: str,
+    sending: int | None = None,
 ) -> None:
-    """AlreadySent naming the earlier campaign (its id, state and when) if there is one;
-    ``zone`` shows its times when it has none of its own (one sent at once)."""
+    """AlreadySent naming the earlier campaign (its id, state and when) if there is one
+    (other than ``sending``, a draft being sent); ``zone`` shows its times when it has none
+    of its own (one sent at once)."""
     with engine.connect() as connection:
-        earlier = earlier_campaign(connection, issue_number, list_id)
+        earlier = earlier_campaign(connection, issue_number, list_id, sending)
     if earlier is None:
         return
     waiting = earlier.started_at is None

@@ -50,12 +50,13 @@ def plan(
     transport: str | None = None,
     again: bool = False,
     allow_draft: bool = False,
+    draft_id: int | None = None,
 ) -> SendPlan:
     """The issue (a number or a file) rendered and checked, the list's audience counted, and
     the transport's settings checked, before anything is stored. An issue still a draft is
     refused (DraftIssue) unless ``allow_draft``, and one the list got already (or will: a
     campaign of it is scheduled, sending, paused...) is refused (AlreadySent) unless
-    ``again``."""
+    ``again`` (``draft_id``: the draft campaign being sent, which does not count)."""
     found = plan_send(
         mailer.engine,
         mailer.settings,
@@ -70,7 +71,7 @@ def plan(
     if not again:
         zone = mailer.settings.newsletter.timezone
         number, chosen = found.rendered.issue.number, found.mailing_list
-        check_not_sent(mailer.engine, number, chosen.id, chosen.name, zone)
+        check_not_sent(mailer.engine, number, chosen.id, chosen.name, zone, draft_id)
     check_transport(mailer, found.transport)
     return found
 
