@@ -70,8 +70,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## test: set everything up, then lint and run the whole test suite
+# Two worker processes by default (the suite waits on child processes and servers as much as on
+# the CPU); each test file runs whole in one worker, so module-scoped servers start once.
+TEST_WORKERS ?= 2
 test: $(STAMP) chromium spamassassin lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## bench: the benchmarks (JSON on stdout)
 bench: $(STAMP) wrk
