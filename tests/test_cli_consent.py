@@ -168,7 +168,11 @@ def suppressed(db_project: Project, cli: Cli) -> Cli:
     return cli
 
 
-def test_suppressions_table_by_address_erased_last(suppressed: Cli) -> None:
+def test_suppressions_table_by_address_erased_last(
+    suppressed: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written to a pipe with no width given, a row is one line however long.
+    monkeypatch.delenv("COLUMNS", raising=False)
     result = suppressed("suppressions")
     assert result.code == 0, result.err
     lines = result.out.splitlines()
