@@ -147,18 +147,17 @@ def test_a_conditional_in_a_layout_is_decided_per_reader(project: Project) -> No
     assert rendered.personalize(Recipient("b@example.com")).text.startswith("Hi there\n")
 
 
-def test_a_conditional_around_layout_sections_keeps_or_drops_them_whole(project: Project) -> None:
+def wrap_layout_sections(project: Project) -> None:
+    """The digest layout's sections inside {% if subscriber.name %}."""
     layout = project.templates / "digest.mjml.j2"
     text = layout.read_text(encoding="utf-8")
     start, end = text.index("<mj-section"), text.index("{% endblock %}")
-    layout.write_text(
-        text[:start]
-        + "{% if subscriber.name %}\n"
-        + text[start:end]
-        + "{% endif %}\n"
-        + text[end:],
-        encoding="utf-8",
-    )
+    wrapped = "{% if subscriber.name %}\n" + text[start:end] + "{% endif %}\n"
+    layout.write_text(text[:start] + wrapped + text[end:], encoding="utf-8")
+
+
+def test_a_conditional_around_layout_sections_keeps_or_drops_them_whole(project: Project) -> None:
+    wrap_layout_sections(project)
     rendered = project.renderer().render(load_issue(write_issue(project), project.templates))
     named = rendered.personalize(Recipient("a@example.com", "Ada")).html
     nameless = rendered.personalize(Recipient("b@example.com")).html
@@ -166,6 +165,20 @@ def test_a_conditional_around_layout_sections_keeps_or_drops_them_whole(project:
     for html in (named, nameless):
         assert "@@" not in html
         assert html.count("<table") == html.count("</table>")
+
+
+def test_check_warns_when_a_conditional_would_not_fit_sendgrids_substitutions(
+    project: Project, cli: Cli
+) -> None:
+    write_issue(project, BODY + "\nA long story, told at length. " * 400)
+    result = cli("check", "90", "--json")
+    assert result.code == 0, result
+    assert not any("SendGrid" in w["message"] for w in json.loads(result.out)[0]["warnings"])
+    wrap_layout_sections(project)
+    result = cli("check", "90", "--json")
+    assert result.code == 0, result
+    [warning] = [w for w in json.loads(result.out)[0]["warnings"] if "SendGrid" in w["message"]]
+    assert "SendGrid takes 10,000 a reader" in warning["message"]
 
 
 @pytest.mark.parametrize("command", ["render", "check"])

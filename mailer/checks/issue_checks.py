@@ -12,6 +12,7 @@ from lxml.html import HtmlElement
 
 from mailer.checks.findings import Finding
 from mailer.checks.mjml_validate import locate_in_templates, validate_mjml
+from mailer.checks.substitution_size import substitution_findings
 from mailer.checks.urls import link_problem
 from mailer.config import Settings
 from mailer.content import Issue, load_issue
@@ -33,6 +34,7 @@ _SIZING_RECIPIENT = recipient(
     "a.rather.long.address@subdomain.example.com",
     "A Reader With A Fairly Long Name",
 )
+_NAMELESS_RECIPIENT = _SIZING_RECIPIENT._replace(name="")
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def check_issue(path: Path, settings: Settings, renderer: Renderer) -> IssueRepo
     findings = [*_front_matter(issue), *_body_links(issue, body)]
     findings += [*_html_links(document, body_hrefs, templates), *_mjml(rendered, templates)]
     findings += list(_compliance(rendered, document, settings))
+    findings += substitution_findings(rendered, (_SIZING_RECIPIENT, _NAMELESS_RECIPIENT))
     size, size_finding = _size(rendered, issue)
     if size_finding:
         findings.append(size_finding)
