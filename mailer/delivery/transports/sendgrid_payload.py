@@ -167,7 +167,7 @@ class PayloadBuilder:
             substitutions = personalization.get("substitutions")
             if substitutions and self._too_big(substitutions):
                 left_out[item.key] = (
-                    "personal values (name, attributes, links) exceed SendGrid's "
+                    "personal values (name, attributes, links, conditional text) exceed SendGrid's "
                     "10,000 bytes of substitutions"
                 )
                 continue
