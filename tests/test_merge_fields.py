@@ -147,6 +147,23 @@ def test_a_conditional_in_a_layout_is_decided_per_reader(project: Project) -> No
     assert rendered.personalize(Recipient("b@example.com")).text.startswith("Hi there\n")
 
 
+def test_elif_and_nested_conditionals_choose_per_reader(project: Project) -> None:
+    body = (
+        "Hello {% if issue.title == 'Other' %}A{% elif subscriber.first_name %}B "
+        "{% if subscriber.attributes.city %}in {{ subscriber.attributes.city }}"
+        "{% else %}nowhere{% endif %}{% else %}C{% endif %} end.\n"
+    )
+    rendered = project.renderer().render(load_issue(write_issue(project, body), project.templates))
+
+    def text(name: str, city: str | None) -> str:
+        attributes = {"city": city} if city else {}
+        return rendered.personalize(Recipient("a@example.com", name, attributes=attributes)).text
+
+    assert "Hello B in Xi'an end." in text("Ada Lin", "Xi'an")
+    assert "Hello B nowhere end." in text("Ada Lin", None)
+    assert "Hello C end." in text("", "Xi'an")
+
+
 def wrap_layout_sections(project: Project) -> None:
     """The digest layout's sections inside {% if subscriber.name %}."""
     layout = project.templates / "digest.mjml.j2"
