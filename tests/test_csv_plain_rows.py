@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from mailer.audience.attributes import InvalidField
 from mailer.audience.csv_chunks import read_chunks
-from mailer.audience.csv_plain_rows import parse_plain_rows
 from mailer.audience.csv_headers import read_header
+from mailer.audience.csv_plain_rows import parse_plain_rows
 from mailer.audience.csv_rows import CsvHeader, parse_row
 from mailer.audience.staged import BatchBuilder, StagedBatch, StagedRow
 
