@@ -4,6 +4,7 @@ cut or broken; long text wraps at words, and columns that would not fit are left
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 
@@ -98,3 +99,16 @@ def test_suppressions_put_a_long_detail_below(narrow: Cli) -> None:
 def test_campaign_report(narrow: Cli) -> None:
     out = shown(narrow, "campaigns", "report", "1")
     assert re.search(r"│ sent +│ 1 +│", out), out
+
+
+def test_users_and_tokens(narrow: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    address = "annabelle.featherstonehaugh@example-corporation.com"
+    monkeypatch.setattr("sys.stdin", io.StringIO("tidal basin lanterns 42\n"))
+    assert narrow("users", "add", address, "--role", "owner", "--password-stdin").code == 0
+    assert narrow("tokens", "create", "deploy-from-ci-pipeline", "--role", "editor").code == 0
+    users = shown(narrow, "users")
+    assert re.search(rf"│ {re.escape(address)} │ owner +│", users), users
+    tokens = shown(narrow, "tokens")
+    assert re.search(
+        r"│ deploy-from-ci-pipeline │ editor │ no +│ \d{4}-\d\d-\d\d \d\d:\d\d UTC", tokens
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
 
 from mailer.cli.account_options import (
     CanSendOption,
@@ -39,20 +38,31 @@ def tokens_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if not found:
         out_console().print("No tokens yet: make one with `mailer tokens create NAME --role R`.")
         return
-    table = Table("role", "sends", "created", "by", "last used", "revoked")
-    widest = max(len(token.name) for token in found)
-    table.columns.insert(0, Column("name", no_wrap=True, min_width=widest))
-    for token in found:
-        table.add_row(
+    from mailer.cli.table_fit import Col, fitted_table
+
+    columns = [
+        Col("name", whole=True),
+        Col("role", whole=True),
+        Col("sends", whole=True, drop=1),
+        Col("created", whole=True, drop=4),
+        Col("by", drop=5),
+        Col("last used", whole=True, drop=3),
+        Col("revoked", whole=True, drop=2),
+    ]
+    rows = [
+        [
             token.name,
-            token.role,
+            str(token.role),
             "yes" if token.can_send else "no",
             shown_time(token.created_at),
             token.created_by,
             shown_time(token.last_used_at),
             shown_time(token.revoked_at) if token.revoked_at else "",
-        )
-    out_console().print(table)
+        ]
+        for token in found
+    ]
+    console = out_console()
+    console.print(fitted_table(columns, rows, console.width))
 
 
 @tokens_app.command("create")

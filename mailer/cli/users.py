@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
 
 from mailer.cli.account_options import (
     CanSendOption,
@@ -53,20 +52,30 @@ def users_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
             "No users yet: add the first owner with `mailer users add EMAIL --role owner`."
         )
         return
-    table = Table("role", "sends", "created", "password changed", "sessions")
-    # Addresses shown whole, however narrow the terminal: the other columns wrap instead.
-    widest = max(len(user.email) for user in found)
-    table.columns.insert(0, Column("email", no_wrap=True, min_width=widest))
-    for user in found:
-        table.add_row(
+    from mailer.cli.table_fit import Col, fitted_table
+
+    # Every cell whole, however narrow the terminal: the times, then the sessions, go first.
+    columns = [
+        Col("email", whole=True),
+        Col("role", whole=True),
+        Col("sends", whole=True, drop=1),
+        Col("created", whole=True, drop=4),
+        Col("password changed", whole=True, drop=3),
+        Col("sessions", whole=True, drop=2),
+    ]
+    rows = [
+        [
             user.email,
-            user.role,
+            str(user.role),
             "yes" if user.can_send else "no",
             shown_time(user.created_at),
             shown_time(user.password_changed_at),
             str(open_sessions.get(user.id, 0)),
-        )
-    out_console().print(table)
+        ]
+        for user in found
+    ]
+    console = out_console()
+    console.print(fitted_table(columns, rows, console.width))
 
 
 @users_app.command("add")
