@@ -112,3 +112,10 @@ def test_users_and_tokens(narrow: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert re.search(
         r"│ deploy-from-ci-pipeline │ editor │ no +│ \d{4}-\d\d-\d\d \d\d:\d\d UTC", tokens
     )
+
+
+def test_subscribers_put_what_does_not_fit_below(narrow: Cli) -> None:
+    out = shown(narrow, "subscribers", "--list", "weekly")
+    assert whole("ann@example.com                  confirmed", out), out
+    assert words_whole("Annabelle Marie-Christine Featherstonehaugh", out)
+    assert out.endswith("Showing 1-1 of 1 subscriber.\n")

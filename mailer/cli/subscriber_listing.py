@@ -117,21 +117,37 @@ def _next_command(filters: Filters, request: PageRequest, cursor: str, config: P
     return shlex.join(words)
 
 
-def _line(email: str, name: str, status: str, timezone: str, attributes: str) -> str:
+def _line(
+    email: str, name: str, status: str, timezone: str, attributes: str, width: int | None
+) -> str:
     # A plain line per subscriber, written as it is read; a long cell pushes the rest of its
-    # own line only.
-    return f"{email:<32} {name:<20} {status:<12} {timezone:<20} {attributes}".rstrip() + "\n"
+    # own line only. Where the line is wider than the terminal, the time zone and the
+    # attributes go on the indented lines below.
+    from mailer.cli.table_fit import row_lines
+
+    line = f"{email:<32} {name:<20} {status:<12} {timezone:<20} {attributes}".rstrip()
+    if width is None or len(line) <= width:
+        return line + "\n"
+    start = f"{email:<32} {name:<20} {status:<12}"
+    below = [timezone, attributes]
+    if len(start.rstrip()) > width:  # a long name goes below too
+        start, below = f"{email:<32} {status}", [name, *below]
+    return row_lines(start, " ".join(cell for cell in below if cell), width)
 
 
 def _lines(found: Iterable[Subscriber]) -> int:
+    from mailer.cli.table_fit import line_width
+
+    width = line_width()
     write = sys.stdout.write
-    write(_line("email", "name", "status", "timezone", "attributes"))
+    write(_line("email", "name", "status", "timezone", "attributes", width))
     count = 0
     for subscriber in found:
         attributes = ", ".join(f"{k}={v}" for k, v in sorted(subscriber.attributes.items()))
         name = " ".join(subscriber.name.split())  # one line each, whatever the name holds
         timezone = subscriber.timezone or ""
-        write(_line(subscriber.email, name, subscriber.status or "", timezone, attributes))
+        status = subscriber.status or ""
+        write(_line(subscriber.email, name, status, timezone, attributes, width))
         count += 1
     return count
 
