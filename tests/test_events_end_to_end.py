@@ -241,7 +241,7 @@ def test_a_killed_send_is_settled_by_events_with_nobody_twice_or_lost(
             ).scalars()
         )
     assert suppressed == bounced
-    second = cli("send", "88", "--list", "weekly", "--yes", "--json")
+    second = cli("send", "88", "--list", "weekly", "--allow-draft", "--yes", "--json")
     assert second.code == 0, second.err
     second_id = json.loads(second.out)["id"]
     reached = {

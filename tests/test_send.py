@@ -99,7 +99,7 @@ def test_each_recipient_gets_their_own_links_headers_and_ids(
     db_project.write_issue(
         "0090-hello.md",
         "---\nnumber: 90\ntitle: Hello\nsubject: Hello readers\npreheader: A short one.\n"
-        "date: 2026-11-23\ntemplate: feature\n---\n"
+        "date: 2026-11-23\ntemplate: feature\nstatus: ready\n---\n"
         "Dear {{ subscriber.first_name }} in {{ subscriber.attributes.country }}, hello.\n",
     )
     assert sendgrid("subscribers", "add", "ada@example.com", "--list", "weekly",

@@ -123,13 +123,17 @@ def test_one_who_may_send_sends_a_draft_or_schedules_it(server: WebServer, maile
         assert "is sending; only a draft campaign can be sent" in again.text
         assert client.get(f"/admin/campaigns/{sent_id}/edit").status_code == 409
 
-        passed = _post(client, f"/admin/campaigns/{later_id}/schedule", at="2020-01-01 09:00")
+        # again: the first draft's campaign of issue 87 to weekly is sending.
+        passed = _post(
+            client, f"/admin/campaigns/{later_id}/schedule", at="2020-01-01 09:00", again="yes"
+        )
         assert passed.status_code == 422 and "is in the past" in passed.text
         scheduled = _post(
             client,
             f"/admin/campaigns/{later_id}/schedule",
             at="2030-01-15 09:00",
             timezone="Asia/Shanghai",
+            again="yes",
         )
         assert scheduled.status_code == 200, _text(scheduled)
         shown = _text(scheduled)
