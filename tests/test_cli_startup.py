@@ -131,3 +131,15 @@ def test_help_lists_every_command_once_after_a_command_ran(project: Project, cli
     help_after = cli("--help")
     assert help_after.code == 0
     assert help_after.out == run_fresh(project, "--help").out
+
+
+def test_issues_in_a_folder_without_a_database_neither_makes_one_nor_loads_sqlalchemy(
+    project: Project,
+) -> None:
+    """A project with no database yet has sent nothing: the listing shows no lists and leaves
+    the folder as it was."""
+    run = run_fresh(project, "issues", "--json")
+    assert run.code == 0
+    assert [issue["sent_to"] for issue in json.loads(run.out)] == [[], []]
+    assert run.loaded(("sqlalchemy", *HEAVY)) == []
+    assert not (project.root / "var").exists()

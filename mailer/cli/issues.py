@@ -19,12 +19,16 @@ def issues_command(
 ) -> None:
     """List issue files, each with the lists a campaign of it started sending to."""
     from mailer.catalog import catalog
+    from mailer.db.presence import sqlite_file_missing
     from mailer.services.issue_files import file_number, sent_lists
 
     mailer = app_context(ctx).mailer
     settings = mailer.settings
     entries = catalog(settings.paths.issues, settings.paths.templates)
-    sent = sent_lists(mailer.engine)
+    # A project with no database yet has sent nothing: `mailer issues` neither creates one nor
+    # loads SQLAlchemy for it.
+    missing = sqlite_file_missing(settings.database.url)
+    sent = {} if missing else sent_lists(mailer.engine)
     # By the file's number: an issue that cannot be read now may still have gone out.
     went = [sent.get(file_number(entry.path), []) for entry in entries]
     if as_json:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-import sqlalchemy as sa
 
 from mailer.audience.addresses import Address
 from mailer.audience.known_readers import KnownReader, known_readers
@@ -15,6 +12,7 @@ from mailer.audience.named_address import named_address
 from mailer.clock import Clock, utc_now
 from mailer.config import Settings
 from mailer.content import find_issue, load_issue
+from mailer.db.presence import sqlite_file_missing
 from mailer.links import recipient
 from mailer.render.eml import Envelope, build_message
 from mailer.render.formats import OutputFormat
@@ -52,8 +50,7 @@ def parse_reader(mailer: Mailer, to: str | None, list_name: str = PREVIEW_LIST) 
 def stored_readers(mailer: Mailer, addresses: Iterable[Address]) -> dict[str, KnownReader]:
     """The subscribers among ``addresses`` (by address key). A SQLite database not created yet
     holds none: rendering or test-sending does not create it."""
-    url = sa.make_url(mailer.settings.database.url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+    if sqlite_file_missing(mailer.settings.database.url):
         return {}
     return known_readers(mailer.engine, addresses)
 

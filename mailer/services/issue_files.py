@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from mailer.app import Mailer
 from mailer.content import MAX_ISSUE_NUMBER, issue_files
 from mailer.errors import ConflictError, FieldError, MailerError, NotFoundError
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from mailer.audience.named_address import NamedAddress
 
 MAX_TEST_ADDRESSES = 5
@@ -53,7 +53,10 @@ def issue_path(issues_dir: Path, number: int) -> Path:
 def sent_lists(engine: sa.Engine) -> dict[int, list[str]]:
     """For each issue number, the lists a campaign of it started sending to, by name."""
     # The three columns named here, not mailer.db.tables: `mailer issues` reads this, and
-    # loading every table's definition would be most of its start-up time.
+    # loading every table's definition would be most of its start-up time. SQLAlchemy itself is
+    # loaded here, not with the module, so `mailer issues` without a database never loads it.
+    import sqlalchemy as sa
+
     campaigns = sa.table(
         "campaigns", sa.column("issue_number"), sa.column("list_name"), sa.column("started_at")
     )
