@@ -38,7 +38,7 @@ def import_json(cli: Cli, file: str, *args: str, list_name: str = "weekly") -> d
 
 
 def members(cli: Cli, list_name: str = "weekly") -> dict[str, dict[str, Any]]:
-    result = cli("subscribers", "--list", list_name, "--json")
+    result = cli("subscribers", "--list", list_name, "--all", "--json")
     assert result.code == 0, result.err
     return {row["email"]: row for row in json.loads(result.out)}
 

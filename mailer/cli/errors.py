@@ -23,6 +23,9 @@ OPTION_OF = {
     "status": "--status",
     "again": "--again",
     "allow_draft": "--allow-draft",
+    "map": "--map",
+    "delimiter": "--delimiter",
+    "encoding": "--encoding",
 }
 
 
