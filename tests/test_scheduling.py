@@ -99,8 +99,9 @@ def test_an_issue_with_errors_cannot_be_scheduled(
 
 
 def test_upcoming_sends_are_listed_first_soonest_first_with_local_and_utc_times(
-    db_project: Project, weekly: list[str], cli: Cli
+    db_project: Project, weekly: list[str], cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # room for both times (a narrow table keeps one)
     sent = schedule_json(cli, "--at", "+1h")  # then sent now, below, to make it history
     assert cli("send", "87", "--list", "weekly", "--again", "--yes").code == 0
     later = schedule_json(cli, "--at", "2031-05-04 09:00", "--tz", "Asia/Shanghai")
