@@ -24,6 +24,9 @@ def console_problems(page: Page, *, ignore: tuple[str, ...] = ()) -> list[str]:
 
 def assert_fits_width(page: Page) -> None:
     """The page scrolls no wider than the window (a phone's 375 px included)."""
+    # Measured once the page's stylesheets are in: a heading can be visible before they are,
+    # and an unstyled table is wider than the phone.
+    page.wait_for_load_state("load")
     scroll, client = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )

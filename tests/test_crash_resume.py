@@ -28,8 +28,10 @@ KILLS = 5
 
 @pytest.fixture
 def emulator() -> Iterator[tuple[SendGridEmulator, str]]:
-    # A little latency per request, so that kills also land while a request is in flight.
-    with running_emulator(EmulatorOptions(latency_seconds=0.02)) as pair:
+    # Latency per request, so that kills also land while a request is in flight, and so that
+    # with two requests out at a time the send lasts long enough (about 1.5 s) for a kill to
+    # land mid-send however fast the machine is.
+    with running_emulator(EmulatorOptions(latency_seconds=0.05)) as pair:
         yield pair
 
 
@@ -68,7 +70,7 @@ def sent_so_far(engine: sa.Engine) -> int:
 def test_killed_sends_resume_without_duplicates_or_losses(
     db_project: Project, emulator: tuple[SendGridEmulator, str], seed: int
 ) -> None:
-    use_emulator(db_project, emulator[1], batch_size=50)
+    use_emulator(db_project, emulator[1], batch_size=50, sendgrid="concurrency = 2\n")
     engine = open_database(db_project.settings().database.url)
     try:
         created = mailer(db_project, "lists", "create", "weekly")
