@@ -30,7 +30,7 @@ from mailer.audience.search_plan import SearchTerms, choose_driver, page_query, 
 from mailer.audience.search_terms import check_segment_text, is_storable
 from mailer.audience.segment_sql import segment_clause
 from mailer.audience.segments import parse_segment
-from mailer.audience.subscribers import Subscriber
+from mailer.audience.subscribers import Subscriber, subscriber_from_row
 from mailer.db.tables import MEMBERSHIP_STATUSES, memberships, subscribers
 from mailer.errors import FieldError
 
@@ -120,7 +120,7 @@ def listing_page(
             query = page_query(connection, terms, driver, limit + 1, offset=offset, extra=_DETAIL)
             rows = list(connection.execute(query))
         total = count_matches(connection, terms)
-    items = tuple(_subscriber(row) for row in rows[:limit])
+    items = tuple(subscriber_from_row(row) for row in rows[:limit])
     more = len(rows) > limit
     following = Position(before + len(items), rows[limit - 1].email_key) if more else None
     return ListingPage(items, total, before, following)
@@ -145,7 +145,7 @@ def _every(engine: sa.Engine, terms: SearchTerms) -> Iterator[Subscriber]:
             # cursor.
             with connection.execute(query.execution_options(yield_per=CHUNK)) as rows:
                 for row in rows:
-                    yield _subscriber(row)
+                    yield subscriber_from_row(row)
 
 
 def count_matches(connection: sa.Connection, terms: SearchTerms) -> int:
@@ -211,17 +211,4 @@ def text_anywhere(text: str) -> sa.ColumnElement[bool]:
     return sa.or_(
         subscribers.c.email_key.like(pattern, escape="\\"),
         sa.func.lower(subscribers.c.name).like(pattern, escape="\\"),
-    )
-
-
-def _subscriber(row: Any) -> Subscriber:
-    return Subscriber(
-        id=int(row.id),
-        email=row.email,
-        name=row.name,
-        timezone=row.timezone,
-        attributes=dict(row.attributes or {}),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        status=row.status,
     )

@@ -90,7 +90,8 @@ class SubscriberDetail:
         }
 
 
-def _subscriber(row: Any) -> Subscriber:
+def subscriber_from_row(row: Any) -> Subscriber:
+    """A subscriber from a row of the subscribers table (with a ``status`` column or not)."""
     return Subscriber(
         id=int(row.id),
         email=row.email,
@@ -212,7 +213,7 @@ def find_subscribers(
             query = query.where(where)
         query = query.order_by(subscribers.c.email_key).limit(limit)
         for row in connection.execution_options(yield_per=2000).execute(query):
-            yield _subscriber(row)
+            yield subscriber_from_row(row)
 
 
 def _require_subscriber(connection: sa.Connection, address: Address) -> Any:
@@ -243,7 +244,7 @@ def subscriber_detail(connection: sa.Connection, address: Address) -> Subscriber
         Membership(m.name, m.status, m.source, m.created_at, m.updated_at) for m in member_rows
     )
     suppression = find_suppression(connection, address.key)
-    return SubscriberDetail(_subscriber(row), found, suppression)
+    return SubscriberDetail(subscriber_from_row(row), found, suppression)
 
 
 def unsubscribe(
