@@ -36,7 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
@@ -282,19 +282,34 @@ def measure(backend: str, options: argparse.Namespace) -> dict[str, Any]:
         }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def backend_options(description: str) -> argparse.ArgumentParser:
+    """The options every one-database-after-another benchmark takes: the list's size, the runs
+    a median is taken of, and the databases."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--subscribers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--campaigns", type=int, default=12)
-    parser.add_argument("--ledger", type=int, default=100_000, help="Recipients a campaign.")
-    parser.add_argument("--explain", action="store_true", help="Add each case's query plans.")
-    parser.add_argument("--no-http", action="store_true", help="Time the services alone.")
+    return parser
+
+
+def print_each_backend(
+    parser: argparse.ArgumentParser, measure: Callable[[str, argparse.Namespace], Any]
+) -> None:
+    """Measure each database the options name, one after another, and print the results as
+    one JSON array."""
     options = parser.parse_args()
     results = [measure(backend, options) for backend in options.backends.split(",")]
     json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def main() -> None:
+    parser = backend_options(__doc__.splitlines()[0])
+    parser.add_argument("--campaigns", type=int, default=12)
+    parser.add_argument("--ledger", type=int, default=100_000, help="Recipients a campaign.")
+    parser.add_argument("--explain", action="store_true", help="Add each case's query plans.")
+    parser.add_argument("--no-http", action="store_true", help="Time the services alone.")
+    print_each_backend(parser, measure)
 
 
 if __name__ == "__main__":

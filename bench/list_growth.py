@@ -12,9 +12,7 @@ PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from admin import _engine, _timed, build
+from admin import _engine, _timed, backend_options, build, print_each_backend
 
 NOW = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 SPAN = timedelta(days=730)
@@ -128,14 +126,7 @@ def measure(backend: str, options: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    options = parser.parse_args()
-    results = [measure(backend, options) for backend in options.backends.split(",")]
-    json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    print_each_backend(backend_options(__doc__.splitlines()[0]), measure)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,11 @@ The counts alone are timed too, as the totals those pages show.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from admin import LIST_NAME, _engine, _timed, build
+from admin import LIST_NAME, _engine, _timed, backend_options, build, print_each_backend
 
 PAGE = 50
 SEGMENT = 'country = "SG"'
@@ -107,14 +105,7 @@ def measure(backend: str, options: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    options = parser.parse_args()
-    results = [measure(backend, options) for backend in options.backends.split(",")]
-    json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    print_each_backend(backend_options(__doc__.splitlines()[0]), measure)
 
 
 if __name__ == "__main__":
