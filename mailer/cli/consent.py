@@ -12,7 +12,7 @@ import typer
 
 from mailer.cli.account_options import shown_time
 from mailer.cli.context import app_context, out_console, print_json, print_json_array
-from mailer.errors import FieldError
+from mailer.cli.errors import fields_as_options
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -40,7 +40,7 @@ def resubscribe_command(
     from mailer.accounts.roles import Principal
     from mailer.actions import subscribers as actions
 
-    try:
+    with fields_as_options({"email": "EMAIL", "reason": "--reason"}):
         view = actions.resubscribe(
             app_context(ctx).mailer,
             Principal.cli(),
@@ -49,12 +49,6 @@ def resubscribe_command(
             reason=reason,
             confirmed=confirmed,
         )
-    except FieldError as exc:
-        # The core names its inputs neutrally; here they are an argument and options.
-        option = {"email": "EMAIL", "reason": "--reason"}.get(exc.field)
-        if option is None:
-            raise
-        raise FieldError(option, exc.problem, exc.value) from None
     if as_json:
         print_json(view.as_json())
         return

@@ -4,6 +4,8 @@ that gives it, and a campaign that could not start gets the commands that move i
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from mailer.errors import FieldError, FieldErrors, MailerError
 
@@ -27,6 +29,20 @@ OPTION_OF = {
     "delimiter": "--delimiter",
     "encoding": "--encoding",
 }
+
+
+@contextmanager
+def fields_as_options(options: Mapping[str, str]) -> Iterator[None]:
+    """Inside, a FieldError about a field in ``options`` names the option (or argument) that
+    gives it instead: the core names its inputs neutrally, and one command's `--timezone` is
+    another's `--tz`. Other errors pass unchanged."""
+    try:
+        yield
+    except FieldError as exc:
+        option = options.get(exc.field)
+        if option is None:
+            raise
+        raise FieldError(option, exc.problem, exc.value) from None
 
 
 def field_message(error: FieldError) -> str:

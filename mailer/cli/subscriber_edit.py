@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mailer.cli.context import app_context, out_console, print_json
-from mailer.errors import FieldError
+from mailer.cli.errors import fields_as_options
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 # The core names its inputs neutrally; here they are an argument and options.
@@ -33,7 +33,7 @@ def edit_command(
     from mailer.actions import subscribers as actions
     from mailer.cli.subscribers import parse_attribute_options
 
-    try:
+    with fields_as_options(_OPTION_OF):
         view = actions.edit_subscriber(
             app_context(ctx).mailer,
             Principal.cli(),
@@ -42,11 +42,6 @@ def edit_command(
             timezone=timezone,
             attributes=None if attr is None else parse_attribute_options(attr),
         )
-    except FieldError as exc:
-        option = _OPTION_OF.get(exc.field)
-        if option is None:
-            raise
-        raise FieldError(option, exc.problem, exc.value) from None
     if as_json:
         print_json(view.as_json())
         return

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.cli.context import print_json_array
-from mailer.errors import FieldError, MailerError
+from mailer.cli.errors import fields_as_options
+from mailer.errors import MailerError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -47,7 +48,7 @@ def print_listing(
 
     if filters.status is not None and filters.list_name is None:
         raise MailerError("--status needs --list: a status belongs to a list membership")
-    try:
+    with fields_as_options(_OPTIONS):
         if request.everyone:
             _refuse_paging_with_all(request)
             found = iter_listing(engine, filters)
@@ -60,11 +61,6 @@ def print_listing(
         after = None if request.after is None else Position.from_cursor(request.after)
         limit = DEFAULT_LIMIT if request.limit is None else request.limit
         page = listing_page(engine, filters, limit=limit, after=after, offset=request.offset or 0)
-    except FieldError as exc:
-        option = _OPTIONS.get(exc.field)
-        if option is None:
-            raise
-        raise FieldError(option, exc.problem, exc.value) from None
     if as_json:
         _json_page(page)
         return
